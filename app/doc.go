@@ -1,0 +1,31 @@
+// Package app is the spanmap browser application, written with go-app v10
+// and compiled to WebAssembly. It draws the live service-dependency map as
+// SVG, keeps it current from the server's websocket stream
+// (/api/v1/stream), and offers the side panels (details, hotspots), the
+// view controls and the chrome-less embed page.
+//
+// The package imports only go-app, the standard library, the WASM-safe
+// github.com/spanmap/spanmap/graph package and github.com/coder/websocket.
+// It never imports graph subpackages, so grpc, protobuf and graphviz stay
+// out of app.wasm.
+//
+// go-app's main is built twice, once for the browser and once for the
+// server. Both builds must call Register before anything else, because
+// go-app's router is global and its handler answers 404 for unrouted paths:
+//
+//	import (
+//		goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
+//		spanmapapp "github.com/spanmap/spanmap/app"
+//	)
+//
+//	spanmapapp.Register()          // routes "/" and "/embed", both builds
+//	goapp.RunWhenOnBrowser()       // browser build: starts the UI
+//	mux.Handle("/", spanmapapp.Handler()) // server build: pages, app.wasm loader
+//
+// Handler references the stylesheet /web/spanmap.css and go-app loads
+// /web/app.wasm; the server serves the web directory.
+//
+// Pure logic (view and URL mapping, hotspot ranking, label formatting, edge
+// width scale, health styles, viewport maths, trace links) lives in plain
+// functions that are tested natively with `go test ./app/`.
+package app
