@@ -130,6 +130,9 @@ func EdgePath(e graph.Edge, from, to graph.Node) (d string, label graph.Point) {
 			b.line(q.X, q.Y)
 		}
 		m := len(p) / 2
+		if len(p)%2 == 1 {
+			return b.String(), p[m]
+		}
 		return b.String(), graph.Point{X: (p[m-1].X + p[m].X) / 2, Y: (p[m-1].Y + p[m].Y) / 2}
 	}
 	if from.Pos == nil || to.Pos == nil {
@@ -239,10 +242,8 @@ func (b *pathBuilder) cmd(c string, nums ...float64) {
 		b.sb.WriteByte(' ')
 	}
 	b.sb.WriteString(c)
-	for i, n := range nums {
-		if i > 0 {
-			b.sb.WriteByte(' ')
-		}
+	for _, n := range nums {
+		b.sb.WriteByte(' ')
 		b.sb.WriteString(fmtNum(n))
 	}
 }

@@ -1,0 +1,82 @@
+package app
+
+import (
+	"math"
+	"testing"
+
+	"github.com/spanmap/spanmap/graph"
+)
+
+func TestHotspot_Score_weighsTraffic(t *testing.T) {
+	tests := []struct {
+		name      string
+		errRate   float64
+		rate      float64
+		want      float64
+		wantAbove float64
+	}{
+		{"no errors", 0, 100, 0, -1},
+		{"no traffic", 0.5, 0, 0, -1},
+		{"one call a minute", 0.5, 1.0 / 60, 0.5 * math.Log10(2), -1},
+		{"busy edge", 0.1, 1000, 0.1 * math.Log10(60001), 0.5 * math.Log10(2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := HotspotScore(tt.errRate, tt.rate)
+			if !near(got, tt.want) {
+				t.Errorf("HotspotScore = %v, want %v", got, tt.want)
+			}
+			if got <= tt.wantAbove {
+				t.Errorf("HotspotScore = %v, want above %v", got, tt.wantAbove)
+			}
+		})
+	}
+}
+
+func TestHotspot_Rank_orderAndLimit(t *testing.T) {
+	s := graph.Snapshot{
+		Nodes: []graph.Node{
+			{ID: "api", Name: "api", Stats: graph.Stats{Calls: 6000, Errors: 60, Rate: 100, ErrorRate: 0.01}},
+			{ID: "db", Name: "postgres", Kind: graph.NodeDatabase},
+			{ID: "web", Name: "web", Stats: graph.Stats{Calls: 100, Rate: 2}},
+		},
+		Edges: []graph.Edge{
+			{ID: "web->api", From: "web", To: "api", Stats: graph.Stats{Calls: 6000, Errors: 600, Rate: 100, ErrorRate: 0.1}},
+			{ID: "api->db", From: "api", To: "db", Stats: graph.Stats{Calls: 2, Errors: 1, Rate: 1.0 / 60, ErrorRate: 0.5}},
+			{ID: "api->db#select", From: "api", To: "db", Operation: "select", Stats: graph.Stats{Calls: 100, Rate: 2}},
+		},
+	}
+	got := RankHotspots(s, 0)
+	want := []struct{ kind, id, label string }{
+		{HotspotEdge, "web->api", "web → api"},
+		{HotspotEdge, "api->db", "api → postgres"},
+		{HotspotNode, "api", "api"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d hotspots, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if got[i].Kind != w.kind || got[i].ID != w.id || got[i].Label != w.label {
+			t.Errorf("hotspot %d = %s %s %q, want %s %s %q", i, got[i].Kind, got[i].ID, got[i].Label, w.kind, w.id, w.label)
+		}
+	}
+	if lim := RankHotspots(s, 2); len(lim) != 2 || lim[0].ID != "web->api" {
+		t.Errorf("limit 2 = %+v", lim)
+	}
+}
+
+func TestHotspot_Rank_tiesByKindThenID(t *testing.T) {
+	st := graph.Stats{Calls: 10, Errors: 1, Rate: 1, ErrorRate: 0.1}
+	s := graph.Snapshot{
+		Nodes: []graph.Node{{ID: "b", Stats: st}, {ID: "a", Stats: st}},
+		Edges: []graph.Edge{{ID: "a->b", From: "a", To: "b", Operation: "GET /", Stats: st}},
+	}
+	got := RankHotspots(s, 0)
+	ids := []string{got[0].ID, got[1].ID, got[2].ID}
+	if ids[0] != "a->b" || ids[1] != "a" || ids[2] != "b" {
+		t.Errorf("order = %v", ids)
+	}
+	if got[0].Label != "a → b · GET /" {
+		t.Errorf("operation label = %q", got[0].Label)
+	}
+}
