@@ -1,0 +1,215 @@
+package agg
+
+import (
+	"math/bits"
+
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/derive"
+	"github.com/spanmap/spanmap/graph/span"
+)
+
+// bucket holds what one series saw in one time bucket (or, as a window
+// accumulator, in several).
+type bucket struct {
+	// idx is the bucket number: start time / bucket width.
+	idx int64
+	// errors, paired and unpaired count calls; calls = paired + unpaired.
+	errors, paired, unpaired int64
+	// lastSeen is the latest call start, Unix ns.
+	lastSeen int64
+	// sampSum and sampN sum the known sampling probabilities.
+	sampSum float64
+	sampN   int64
+	// srcs are the sources (indexes into Aggregator.sources) that reported calls.
+	srcs srcSet
+	// client holds client latency; servPaired the server latency of paired
+	// calls; servOnly the server latency of calls without a client span.
+	client, servPaired, servOnly sketch
+	// lag holds queue lag, nil unless a messaging call carried one.
+	lag *sketch
+	// ex holds exemplar candidates, nil until the first call.
+	ex *exemplars
+}
+
+func (b *bucket) calls() int64 { return b.paired + b.unpaired }
+
+// srcSet is a set of small integers.
+type srcSet struct {
+	lo uint64
+	hi []uint64 // bits 64 and up
+}
+
+func (s *srcSet) add(i int) {
+	if i < 64 {
+		s.lo |= 1 << uint(i)
+		return
+	}
+	w := i/64 - 1
+	for len(s.hi) <= w {
+		s.hi = append(s.hi, 0)
+	}
+	s.hi[w] |= 1 << uint(i%64)
+}
+
+func (s *srcSet) union(o *srcSet) {
+	s.lo |= o.lo
+	for w, v := range o.hi {
+		for len(s.hi) <= w {
+			s.hi = append(s.hi, 0)
+		}
+		s.hi[w] |= v
+	}
+}
+
+// each calls f for every member in increasing order.
+func (s *srcSet) each(f func(i int)) {
+	for w, v := range append([]uint64{s.lo}, s.hi...) {
+		for v != 0 {
+			t := bits.TrailingZeros64(v)
+			f(w*64 + t)
+			v &^= 1 << uint(t)
+		}
+	}
+}
+
+// candidate is one call kept as a possible exemplar.
+type candidate struct {
+	trace span.TraceID
+	dur   int64 // latency in ns
+	t     int64 // start, Unix ns
+	src   int32 // source index
+	err   bool
+}
+
+// exemplars keeps the candidates of a bucket: the slowest call, the latest
+// error and a uniform reservoir sample of calls for the typical exemplar.
+type exemplars struct {
+	slow, lastErr   candidate
+	hasSlow, hasErr bool
+	// seen counts what the reservoir was offered.
+	seen int64
+	typ  []candidate
+}
+
+// offer considers c for every role; k bounds the reservoir.
+func (e *exemplars) offer(c candidate, k int) {
+	if !e.hasSlow || c.dur > e.slow.dur || (c.dur == e.slow.dur && c.t > e.slow.t) {
+		e.slow, e.hasSlow = c, true
+	}
+	if c.err && (!e.hasErr || c.t > e.lastErr.t || (c.t == e.lastErr.t && c.dur > e.lastErr.dur)) {
+		e.lastErr, e.hasErr = c, true
+	}
+	e.sample(c, k)
+}
+
+// sample offers c to the reservoir of size k (Algorithm R). The random
+// choice hashes the trace ID with the running count, so results do not
+// depend on a global random source and repeat for the same input.
+func (e *exemplars) sample(c candidate, k int) {
+	if k == 0 {
+		return
+	}
+	e.seen++
+	if len(e.typ) < k {
+		e.typ = append(e.typ, c)
+		return
+	}
+	if j := mix(c.trace, e.seen) % uint64(e.seen); j < uint64(k) {
+		e.typ[j] = c
+	}
+}
+
+// merge folds o into e; the reservoir keeps at most k candidates.
+func (e *exemplars) merge(o *exemplars, k int) {
+	if o.hasSlow && (!e.hasSlow || o.slow.dur > e.slow.dur || (o.slow.dur == e.slow.dur && o.slow.t > e.slow.t)) {
+		e.slow, e.hasSlow = o.slow, true
+	}
+	if o.hasErr && (!e.hasErr || o.lastErr.t > e.lastErr.t || (o.lastErr.t == e.lastErr.t && o.lastErr.dur > e.lastErr.dur)) {
+		e.lastErr, e.hasErr = o.lastErr, true
+	}
+	for _, c := range o.typ {
+		e.sample(c, k)
+	}
+}
+
+// mix hashes the random low half of a trace ID with n (splitmix64 finaliser).
+func mix(t span.TraceID, n int64) uint64 {
+	x := uint64(t[8])<<56 | uint64(t[9])<<48 | uint64(t[10])<<40 | uint64(t[11])<<32 |
+		uint64(t[12])<<24 | uint64(t[13])<<16 | uint64(t[14])<<8 | uint64(t[15])
+	x ^= uint64(n) * 0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// observe counts one call. k is the reservoir size for typical exemplars.
+func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Observation, src int, k int) {
+	if o.Paired {
+		b.paired++
+	} else {
+		b.unpaired++
+	}
+	if o.Error {
+		b.errors++
+	}
+	if o.Time > b.lastSeen || b.calls() == 1 {
+		b.lastSeen = o.Time
+	}
+	if o.SamplingProbability > 0 {
+		b.sampSum += o.SamplingProbability
+		b.sampN++
+	}
+	b.srcs.add(src)
+	switch {
+	case o.ClientDuration >= 0:
+		b.client.add(m, o.ClientDuration)
+		if o.ServerDuration >= 0 {
+			b.servPaired.add(m, o.ServerDuration)
+		}
+	case o.ServerDuration >= 0:
+		b.servOnly.add(m, o.ServerDuration)
+	}
+	if o.Kind == graph.EdgeMessaging && o.QueueLag != -1 {
+		if b.lag == nil {
+			b.lag = &sketch{}
+		}
+		b.lag.add(m, o.QueueLag)
+	}
+	if b.ex == nil {
+		b.ex = &exemplars{}
+	}
+	b.ex.offer(candidate{trace: o.TraceID, dur: max(o.Latency(), 0), t: o.Time, src: int32(src), err: o.Error}, k)
+}
+
+// merge folds o into b (b.idx is kept). k bounds the typical reservoir;
+// withExemplars false skips exemplars (node accumulators).
+func (b *bucket) merge(o *bucket, k int, withExemplars bool) {
+	if o.lastSeen > b.lastSeen || b.calls() == 0 {
+		b.lastSeen = o.lastSeen
+	}
+	b.errors += o.errors
+	b.paired += o.paired
+	b.unpaired += o.unpaired
+	b.sampSum += o.sampSum
+	b.sampN += o.sampN
+	b.srcs.union(&o.srcs)
+	b.client.merge(&o.client)
+	b.servPaired.merge(&o.servPaired)
+	b.servOnly.merge(&o.servOnly)
+	if o.lag != nil {
+		if b.lag == nil {
+			b.lag = &sketch{}
+		}
+		b.lag.merge(o.lag)
+	}
+	if withExemplars && o.ex != nil {
+		if b.ex == nil {
+			b.ex = &exemplars{}
+		}
+		b.ex.merge(o.ex, k)
+	}
+}

@@ -1,0 +1,329 @@
+package agg
+
+import (
+	"math"
+	"sort"
+
+	"github.com/DataDog/sketches-go/ddsketch/mapping"
+)
+
+// sketch is a DDSketch of int64 values (nanoseconds): positive values are
+// counted in bins chosen by a DDSketch index mapping, zeros in zero, and
+// negative values by magnitude in neg. The mapping is not stored: every
+// sketch of an Aggregator uses the Aggregator's mapping.
+type sketch struct {
+	pos  bins
+	neg  *bins // nil until a negative value is added
+	zero uint32
+}
+
+// bins is a compact bin store. In sparse mode data holds sorted
+// (index, count) pairs; in dense mode data holds the counts of the indexes
+// off, off+1, ... A store starts sparse and turns dense once the dense form
+// is no larger than the sparse one.
+type bins struct {
+	off   int32
+	dense bool
+	data  []uint32
+}
+
+// sparseMinEntries is the number of sparse entries below which a store never
+// turns dense (small stores stay sparse whatever their spread).
+const sparseMinEntries = 8
+
+// denseSlack is how many extra bins a dense store allocates on the side it
+// grows, so that a slowly widening distribution does not reallocate on every
+// new extreme.
+const denseSlack = 4
+
+func satAdd(a, b uint32) uint32 {
+	s := a + b
+	if s < a {
+		return math.MaxUint32
+	}
+	return s
+}
+
+func (b *bins) isEmpty() bool { return len(b.data) == 0 }
+
+// add adds n to the count of index i.
+func (b *bins) add(i int32, n uint32) {
+	if b.dense {
+		j := int(i) - int(b.off)
+		if j >= 0 && j < len(b.data) {
+			b.data[j] = satAdd(b.data[j], n)
+			return
+		}
+		b.grow(i, i)
+		b.data[int(i)-int(b.off)] = satAdd(b.data[int(i)-int(b.off)], n)
+		return
+	}
+	b.addSparse(i, n)
+}
+
+func (b *bins) addSparse(i int32, n uint32) {
+	d := b.data
+	entries := len(d) / 2
+	// Fast path: appending past the largest index, or hitting it.
+	if entries > 0 {
+		if last := int32(d[len(d)-2]); last == i {
+			d[len(d)-1] = satAdd(d[len(d)-1], n)
+			return
+		}
+	}
+	k := sort.Search(entries, func(k int) bool { return int32(d[2*k]) >= i })
+	if k < entries && int32(d[2*k]) == i {
+		d[2*k+1] = satAdd(d[2*k+1], n)
+		return
+	}
+	d = append(d, 0, 0)
+	copy(d[2*k+2:], d[2*k:])
+	d[2*k], d[2*k+1] = uint32(i), n
+	b.data = d
+	b.maybeDense()
+}
+
+// maybeDense converts a sparse store to dense when dense needs no more memory.
+func (b *bins) maybeDense() {
+	entries := len(b.data) / 2
+	if entries < sparseMinEntries {
+		return
+	}
+	lo, hi := int32(b.data[0]), int32(b.data[len(b.data)-2])
+	span := int(hi) - int(lo) + 1
+	if span > 2*entries {
+		return
+	}
+	dense := make([]uint32, span)
+	for k := 0; k < len(b.data); k += 2 {
+		dense[int(int32(b.data[k]))-int(lo)] = b.data[k+1]
+	}
+	b.data, b.off, b.dense = dense, lo, true
+}
+
+// grow makes a dense store cover [lo, hi].
+func (b *bins) grow(lo, hi int32) {
+	curLo, curHi := b.off, b.off+int32(len(b.data))-1
+	if len(b.data) == 0 {
+		curLo, curHi = lo, hi
+	}
+	newLo, newHi := min(curLo, lo), max(curHi, hi)
+	if newLo < curLo {
+		newLo -= denseSlack
+	}
+	if newHi > curHi {
+		newHi += denseSlack
+	}
+	data := make([]uint32, int(newHi)-int(newLo)+1)
+	if len(b.data) > 0 {
+		copy(data[int(curLo)-int(newLo):], b.data)
+	}
+	b.data, b.off = data, newLo
+}
+
+// bounds returns the smallest and largest index with a count; ok is false
+// when the store is empty. A dense store may have zero counts at its ends.
+func (b *bins) bounds() (lo, hi int32, ok bool) {
+	if len(b.data) == 0 {
+		return 0, 0, false
+	}
+	if !b.dense {
+		return int32(b.data[0]), int32(b.data[len(b.data)-2]), true
+	}
+	return b.off, b.off + int32(len(b.data)) - 1, true
+}
+
+// each calls f for every non-empty bin in increasing index order.
+func (b *bins) each(f func(i int32, n uint32)) {
+	if b.dense {
+		for j, n := range b.data {
+			if n != 0 {
+				f(b.off+int32(j), n)
+			}
+		}
+		return
+	}
+	for k := 0; k < len(b.data); k += 2 {
+		f(int32(b.data[k]), b.data[k+1])
+	}
+}
+
+// total returns the sum of the counts.
+func (b *bins) total() uint64 {
+	var t uint64
+	if b.dense {
+		for _, n := range b.data {
+			t += uint64(n)
+		}
+		return t
+	}
+	for k := 1; k < len(b.data); k += 2 {
+		t += uint64(b.data[k])
+	}
+	return t
+}
+
+// merge adds the counts of o.
+func (b *bins) merge(o *bins) {
+	if o.isEmpty() {
+		return
+	}
+	if !b.dense && !o.dense {
+		b.mergeSparse(o)
+		return
+	}
+	lo, hi, _ := o.bounds()
+	if !b.dense {
+		b.toDense(lo, hi)
+	} else if lo < b.off || int(hi)-int(b.off) >= len(b.data) {
+		b.grow(lo, hi)
+	}
+	if o.dense {
+		d := b.data[int(o.off)-int(b.off):]
+		for j, n := range o.data {
+			d[j] = satAdd(d[j], n)
+		}
+		return
+	}
+	for k := 0; k < len(o.data); k += 2 {
+		j := int(int32(o.data[k])) - int(b.off)
+		b.data[j] = satAdd(b.data[j], o.data[k+1])
+	}
+}
+
+// toDense turns a sparse store dense, covering at least [lo, hi].
+func (b *bins) toDense(lo, hi int32) {
+	if len(b.data) > 0 {
+		lo = min(lo, int32(b.data[0]))
+		hi = max(hi, int32(b.data[len(b.data)-2]))
+	}
+	dense := make([]uint32, int(hi)-int(lo)+1)
+	for k := 0; k < len(b.data); k += 2 {
+		dense[int(int32(b.data[k]))-int(lo)] = b.data[k+1]
+	}
+	b.data, b.off, b.dense = dense, lo, true
+}
+
+func (b *bins) mergeSparse(o *bins) {
+	x, y := b.data, o.data
+	out := make([]uint32, 0, len(x)+len(y))
+	for len(x) > 0 && len(y) > 0 {
+		ix, iy := int32(x[0]), int32(y[0])
+		switch {
+		case ix < iy:
+			out, x = append(out, x[0], x[1]), x[2:]
+		case iy < ix:
+			out, y = append(out, y[0], y[1]), y[2:]
+		default:
+			out = append(out, x[0], satAdd(x[1], y[1]))
+			x, y = x[2:], y[2:]
+		}
+	}
+	out = append(out, x...)
+	out = append(out, y...)
+	b.data = out
+	b.maybeDense()
+}
+
+// keyAtRank returns the index of the bin holding the element of the given
+// rank (0-based, as in DDSketch: the first bin whose cumulative count
+// exceeds rank).
+func (b *bins) keyAtRank(rank float64) int32 {
+	var n float64
+	if b.dense {
+		last := b.off
+		for j, c := range b.data {
+			if c == 0 {
+				continue
+			}
+			n += float64(c)
+			last = b.off + int32(j)
+			if n > rank {
+				break
+			}
+		}
+		return last
+	}
+	k := 0
+	for ; k < len(b.data)-2; k += 2 {
+		n += float64(b.data[k+1])
+		if n > rank {
+			break
+		}
+	}
+	return int32(b.data[k])
+}
+
+func (b *bins) clone() bins {
+	return bins{off: b.off, dense: b.dense, data: append([]uint32(nil), b.data...)}
+}
+
+// add counts one value v (nanoseconds).
+func (s *sketch) add(m *mapping.CubicallyInterpolatedMapping, v int64) {
+	switch {
+	case v > 0:
+		s.pos.add(int32(m.Index(float64(v))), 1)
+	case v == 0:
+		s.zero = satAdd(s.zero, 1)
+	default:
+		if s.neg == nil {
+			s.neg = &bins{}
+		}
+		s.neg.add(int32(m.Index(-float64(v))), 1)
+	}
+}
+
+func (s *sketch) isEmpty() bool {
+	return s.zero == 0 && s.pos.isEmpty() && (s.neg == nil || s.neg.isEmpty())
+}
+
+// count returns the number of values.
+func (s *sketch) count() uint64 {
+	n := uint64(s.zero) + s.pos.total()
+	if s.neg != nil {
+		n += s.neg.total()
+	}
+	return n
+}
+
+// merge adds the values of o.
+func (s *sketch) merge(o *sketch) {
+	s.pos.merge(&o.pos)
+	s.zero = satAdd(s.zero, o.zero)
+	if o.neg != nil && !o.neg.isEmpty() {
+		if s.neg == nil {
+			s.neg = &bins{}
+		}
+		s.neg.merge(o.neg)
+	}
+}
+
+func (s *sketch) clone() sketch {
+	c := sketch{pos: s.pos.clone(), zero: s.zero}
+	if s.neg != nil {
+		n := s.neg.clone()
+		c.neg = &n
+	}
+	return c
+}
+
+// quantile returns the value at quantile q in nanoseconds, as
+// ddsketch.DDSketch.GetValueAtQuantile computes it; n is s.count().
+func (s *sketch) quantile(m *mapping.CubicallyInterpolatedMapping, q float64, n uint64) float64 {
+	if n == 0 {
+		return 0
+	}
+	rank := float64(q * float64(n-1))
+	var negN float64
+	if s.neg != nil {
+		negN = float64(s.neg.total())
+	}
+	switch {
+	case rank < negN:
+		return -m.Value(int(s.neg.keyAtRank(negN - 1 - rank)))
+	case rank < negN+float64(s.zero):
+		return 0
+	default:
+		return m.Value(int(s.pos.keyAtRank(rank - negN - float64(s.zero))))
+	}
+}
