@@ -43,6 +43,9 @@ type Observation struct {
 	TraceID span.TraceID
 	// SamplingProbability is the sampling probability, 0 if unknown.
 	SamplingProbability float64
+	// Evicted reports that the call was settled before its TTL because the
+	// pairing store was full: a counterpart may have been missed.
+	Evicted bool
 }
 
 // Latency returns the latency to aggregate: client side when known,
