@@ -189,19 +189,10 @@ func (d *Deriver) add(s *span.Span, expire int64, dst []Observation) []Observati
 	if kind == span.KindUnspecified && s.Service != "" && s.Peer.RemoteService != "" {
 		kind = span.KindClient // Zipkin: a kind-less span naming both sides acts as a client
 	}
-	shared := s.Shared && isCallee(kind)
-	if shared {
-		if _, ok := d.lookup(&s.TraceID, s.SpanID, true); ok {
-			d.stats.Duplicates++
-			return dst
-		}
-	} else if other, ok := d.lookup(&s.TraceID, s.SpanID, false); ok {
-		var ok2 bool
-		shared, ok2 = d.collide(other, kind)
-		if !ok2 {
-			d.stats.Duplicates++
-			return dst
-		}
+	shared, keep := d.admit(s, kind)
+	if !keep {
+		d.stats.Duplicates++
+		return dst
 	}
 	if d.ring.len() >= d.cfg.MaxItems {
 		dst = d.popHead(dst, true)
@@ -217,6 +208,29 @@ func (d *Deriver) add(s *span.Span, expire int64, dst []Observation) []Observati
 	}
 	d.stats.Added++
 	return d.place(slot, dst)
+}
+
+// admit decides whether a span is new and whether it is the server half of a
+// Zipkin shared span.
+func (d *Deriver) admit(s *span.Span, kind span.Kind) (shared, keep bool) {
+	if s.Shared && isCallee(kind) {
+		if _, ok := d.lookup(&s.TraceID, s.SpanID, true); ok {
+			return false, false
+		}
+		if other, ok := d.lookup(&s.TraceID, s.SpanID, false); ok && isCallee(d.ring.at(other).kind) {
+			return false, false // the same server span, once with the flag
+		}
+		return true, true
+	}
+	if other, ok := d.lookup(&s.TraceID, s.SpanID, false); ok {
+		return d.collide(other, kind)
+	}
+	if isCallee(kind) && d.sharedN > 0 {
+		if _, ok := d.lookup(&s.TraceID, s.SpanID, true); ok {
+			return false, false
+		}
+	}
+	return false, true
 }
 
 // collide decides what to do with a span whose (trace, span ID) is already
