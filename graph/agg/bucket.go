@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"math"
 	"math/bits"
 
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
@@ -18,8 +19,9 @@ type bucket struct {
 	errors, paired, unpaired int64
 	// lastSeen is the latest call start, Unix ns.
 	lastSeen int64
-	// sampSum and sampN sum the known sampling probabilities.
-	sampSum float64
+	// sampSum sums the known sampling probabilities of sampN calls, in
+	// billionths: integers keep merges exact whatever their order.
+	sampSum int64
 	sampN   int64
 	// srcs are the sources (indexes into Aggregator.sources) that reported calls.
 	srcs srcSet
@@ -31,6 +33,9 @@ type bucket struct {
 	// ex holds exemplar candidates, nil until the first call.
 	ex *exemplars
 }
+
+// samplingUnit is the fixed-point scale of summed sampling probabilities.
+const samplingUnit = 1e9
 
 func (b *bucket) calls() int64 { return b.paired + b.unpaired }
 
@@ -159,8 +164,8 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 	if o.Time > b.lastSeen || b.calls() == 1 {
 		b.lastSeen = o.Time
 	}
-	if o.SamplingProbability > 0 {
-		b.sampSum += o.SamplingProbability
+	if o.SamplingProbability > 0 && o.SamplingProbability <= 1 {
+		b.sampSum += int64(math.Round(o.SamplingProbability * samplingUnit))
 		b.sampN++
 	}
 	b.srcs.add(src)

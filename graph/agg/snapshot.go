@@ -157,7 +157,7 @@ func (a *Aggregator) graphEdge(e *outEdge, sources []string, secs float64) graph
 		g.Trust.Dropped += e.to.drops
 	}
 	if e.acc.sampN > 0 {
-		g.Trust.SamplingRate = e.acc.sampSum / float64(e.acc.sampN)
+		g.Trust.SamplingRate = float64(e.acc.sampSum) / samplingUnit / float64(e.acc.sampN)
 	}
 	g.Exemplars = a.exemplars(e.acc.ex, g.Stats.Latency.P50, sources)
 	g.Sources = sourceNames(&e.acc.srcs, sources)

@@ -1,0 +1,602 @@
+package agg
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/derive"
+)
+
+func TestConfig_Validate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Config)
+		ok   bool
+	}{
+		{"default", func(*Config) {}, true},
+		{"unlimited retention", func(c *Config) { c.Retention = 0 }, true},
+		{"zero bucket", func(c *Config) { c.BucketWidth = 0 }, false},
+		{"retention below bucket", func(c *Config) { c.Retention = time.Second }, false},
+		{"negative retention", func(c *Config) { c.Retention = -time.Minute }, false},
+		{"no operations", func(c *Config) { c.MaxOperationsPerEdge = 0 }, false},
+		{"zero degraded rate", func(c *Config) { c.ErrorRateDegraded = 0 }, false},
+		{"failing below degraded", func(c *Config) { c.ErrorRateFailing = 0.005 }, false},
+		{"failing above one", func(c *Config) { c.ErrorRateFailing = 1.5 }, false},
+		{"NaN rate", func(c *Config) { c.ErrorRateDegraded = math.NaN() }, false},
+		{"latency thresholds", func(c *Config) { c.LatencyDegradedMs, c.LatencyFailingMs = 200, 1000 }, true},
+		{"only failing latency", func(c *Config) { c.LatencyFailingMs = 1000 }, true},
+		{"latency inverted", func(c *Config) { c.LatencyDegradedMs, c.LatencyFailingMs = 1000, 200 }, false},
+		{"negative latency", func(c *Config) { c.LatencyDegradedMs = -1 }, false},
+		{"no exemplar candidates", func(c *Config) { c.ExemplarCandidates = 0 }, true},
+		{"too many candidates", func(c *Config) { c.ExemplarCandidates = 65 }, false},
+		{"accuracy too coarse", func(c *Config) { c.RelativeAccuracy = 0.2 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.mod(&c)
+			err := c.Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("error %v does not wrap ErrInvalidConfig", err)
+			}
+		})
+	}
+}
+
+func TestAggregator_Add_bucketing(t *testing.T) {
+	tests := []struct {
+		name     string
+		at       []time.Duration
+		from, to time.Duration
+		want     int64
+	}{
+		{"bucket start is inside", []time.Duration{0}, 0, 10 * time.Second, 1},
+		{"last nanosecond is inside", []time.Duration{10*time.Second - 1}, 0, 10 * time.Second, 1},
+		{"next bucket is outside", []time.Duration{10 * time.Second}, 0, 10 * time.Second, 0},
+		{"previous nanosecond is outside", []time.Duration{-1}, 0, 10 * time.Second, 0},
+		{"partial window takes whole buckets", []time.Duration{1 * time.Second, 9 * time.Second}, 5 * time.Second, 6 * time.Second, 2},
+		{"window spanning buckets", []time.Duration{0, 15 * time.Second, 29 * time.Second, 30 * time.Second}, 0, 30 * time.Second, 3},
+		{"days apart", []time.Duration{0, 72 * time.Hour}, 0, 73 * time.Hour, 2},
+		{"before the epoch", []time.Duration{-time.Duration(t0.UnixNano()) - 5*time.Second}, -time.Duration(t0.UnixNano()) - 10*time.Second, -time.Duration(t0.UnixNano()), 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAgg(t, func(c *Config) { c.Retention = 0 })
+			var obs []derive.Observation
+			for _, at := range tt.at {
+				obs = append(obs, call("a", "b", at))
+			}
+			a.Add("src", obs)
+			s := a.Snapshot(t0.Add(tt.from), t0.Add(tt.to), Options{})
+			var got int64
+			for _, e := range s.Edges {
+				got += e.Calls
+			}
+			if got != tt.want {
+				t.Errorf("calls = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAggregator_Snapshot_rates(t *testing.T) {
+	a := newAgg(t, nil)
+	var obs []derive.Observation
+	for i := range 60 {
+		o := call("a", "b", time.Duration(i)*time.Second)
+		o.Error = i%10 == 0
+		obs = append(obs, o)
+	}
+	a.Add("src", obs)
+	tests := []struct {
+		name      string
+		window    time.Duration
+		wantRate  float64
+		wantCalls int64
+	}{
+		{"1m", time.Minute, 1, 60},
+		{"5m", 5 * time.Minute, 0.2, 60},
+		{"10s", 10 * time.Second, 1, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := a.Snapshot(t0, t0.Add(tt.window), Options{})
+			e := findEdge(t, s, "a->b")
+			if e.Calls != tt.wantCalls || math.Abs(e.Rate-tt.wantRate) > 1e-9 {
+				t.Errorf("calls %d rate %v, want %d and %v", e.Calls, e.Rate, tt.wantCalls, tt.wantRate)
+			}
+			if math.Abs(e.ErrorRate-0.1) > 1e-9 {
+				t.Errorf("error rate %v, want 0.1", e.ErrorRate)
+			}
+			n := findNode(t, s, "b")
+			if n.Stats.Calls != e.Calls || n.Stats.Rate != e.Rate {
+				t.Errorf("node b stats %+v differ from its only inbound edge", n.Stats)
+			}
+			if s.From != t0.UnixMilli() || s.To != t0.Add(tt.window).UnixMilli() {
+				t.Errorf("snapshot bounds %d..%d", s.From, s.To)
+			}
+		})
+	}
+}
+
+// TestAggregator_Snapshot_windowMerge checks that two adjacent windows sum
+// to the merged window, and that merged latency equals a sketch of all calls.
+func TestAggregator_Snapshot_windowMerge(t *testing.T) {
+	a := newAgg(t, nil)
+	m := testMapping(t)
+	var all sketch
+	var obs []derive.Observation
+	for i := range 600 {
+		o := call("a", "b", time.Duration(i)*200*time.Millisecond)
+		o.ClientDuration = int64(1e6 + (i*7919)%50e6)
+		o.Error = i%13 == 0
+		o.Paired = i%5 != 0
+		all.add(m, o.ClientDuration)
+		obs = append(obs, o)
+	}
+	a.Add("src", obs)
+	end := t0.Add(2 * time.Minute)
+	whole := findEdge(t, a.Snapshot(t0, end, Options{}), "a->b")
+	for _, split := range []time.Duration{10 * time.Second, 30 * time.Second, 70 * time.Second, 110 * time.Second} {
+		x := findEdge(t, a.Snapshot(t0, t0.Add(split), Options{}), "a->b")
+		y := findEdge(t, a.Snapshot(t0.Add(split), end, Options{}), "a->b")
+		if x.Calls+y.Calls != whole.Calls || x.Errors+y.Errors != whole.Errors ||
+			x.Trust.Paired+y.Trust.Paired != whole.Trust.Paired || x.Trust.Unpaired+y.Trust.Unpaired != whole.Trust.Unpaired {
+			t.Errorf("split %v: %d+%d calls, %d+%d errors; whole %d calls, %d errors", split,
+				x.Calls, y.Calls, x.Errors, y.Errors, whole.Calls, whole.Errors)
+		}
+		if max(x.Trust.LastSeen, y.Trust.LastSeen) != whole.Trust.LastSeen {
+			t.Errorf("split %v: last seen %d/%d, whole %d", split, x.Trust.LastSeen, y.Trust.LastSeen, whole.Trust.LastSeen)
+		}
+	}
+	if whole.Calls != 600 {
+		t.Fatalf("whole calls %d", whole.Calls)
+	}
+	n := all.count()
+	want := graph.Latency{P50: all.quantile(m, 0.5, n) / 1e6, P90: all.quantile(m, 0.9, n) / 1e6,
+		P95: all.quantile(m, 0.95, n) / 1e6, P99: all.quantile(m, 0.99, n) / 1e6}
+	if whole.Latency != want {
+		t.Errorf("merged latency %+v, want %+v", whole.Latency, want)
+	}
+}
+
+func TestAggregator_Snapshot_latencySides(t *testing.T) {
+	clientOnly := call("a", "db", 0)
+	clientOnly.To = virt("db", graph.NodeDatabase)
+	clientOnly.Kind, clientOnly.ServerDuration, clientOnly.Paired = graph.EdgeDatabase, -1, false
+	clientOnly.ClientDuration = 4e6
+	serverOnly := call("user", "a", 0)
+	serverOnly.From = virt("user", graph.NodeUser)
+	serverOnly.ClientDuration, serverOnly.Paired = -1, false
+	serverOnly.ServerDuration = 30e6
+	paired := call("a", "b", 0)
+	mixed := []derive.Observation{call("c", "d", 0), call("c", "d", time.Second), call("c", "d", 2*time.Second)}
+	for i := 1; i < 3; i++ {
+		mixed[i].ClientDuration, mixed[i].Paired = -1, false
+		mixed[i].ServerDuration = 100e6
+	}
+
+	a := newAgg(t, nil)
+	a.Add("src", append([]derive.Observation{clientOnly, serverOnly, paired}, mixed...))
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	tests := []struct {
+		edge                 string
+		p50                  float64
+		client, server, lagp bool
+	}{
+		{"a->db", 4, true, false, false},
+		{"user->a", 30, false, true, false},
+		{"a->b", 10, true, true, false},
+		{"c->d", 100, true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.edge, func(t *testing.T) {
+			e := findEdge(t, s, tt.edge)
+			if math.Abs(e.Latency.P50-tt.p50) > tt.p50*0.01 {
+				t.Errorf("p50 %v, want %v", e.Latency.P50, tt.p50)
+			}
+			if (e.ClientLatency != nil) != tt.client || (e.ServerLatency != nil) != tt.server || (e.QueueLag != nil) != tt.lagp {
+				t.Errorf("client %v server %v lag %v", e.ClientLatency, e.ServerLatency, e.QueueLag)
+			}
+		})
+	}
+	// c->d: latency mixes the 10ms client call with the two 100ms
+	// server-only calls; server latency mixes 8ms with them; client latency
+	// is the 10ms call alone. Quantiles take the value at rank q*(n-1).
+	cd := findEdge(t, s, "c->d")
+	if math.Abs(cd.Latency.P50-100) > 1 || math.Abs(cd.Latency.P90-100) > 1 ||
+		math.Abs(cd.ServerLatency.P50-100) > 1 || math.Abs(cd.ClientLatency.P99-10) > 0.1 {
+		t.Errorf("c->d latency %+v server %+v client %+v", cd.Latency, *cd.ServerLatency, *cd.ClientLatency)
+	}
+	if math.Abs(a.quantileOf(t, "c->d", "server", 0)-8) > 0.08 {
+		t.Errorf("c->d fastest server call %v, want 8ms", a.quantileOf(t, "c->d", "server", 0))
+	}
+}
+
+func TestAggregator_Snapshot_queueLag(t *testing.T) {
+	a := newAgg(t, nil)
+	var obs []derive.Observation
+	for i, lag := range []int64{-5e6, -1e6, 0, 2e6, 40e6} {
+		o := call("p", "c", time.Duration(i)*time.Second)
+		o.Kind, o.QueueLag = graph.EdgeMessaging, lag
+		obs = append(obs, o)
+	}
+	rpc := call("p", "x", 0) // QueueLag -1 on a non-messaging edge: no lag
+	a.Add("src", append(obs, rpc))
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	e := findEdge(t, s, "p->c")
+	if e.Kind != graph.EdgeMessaging || e.QueueLag == nil {
+		t.Fatalf("edge %+v has no queue lag", e)
+	}
+	// Ranks q*(n-1) of 5 values: p50 is the 3rd (0), p99 the 4th (2ms).
+	if got := *e.QueueLag; math.Abs(got.P50) > 1e-9 || math.Abs(got.P99-2) > 0.02 {
+		t.Errorf("queue lag %+v, want p50 0 and p99 ~2", got)
+	}
+	for _, c := range []struct{ q, want float64 }{{0, -5}, {0.25, -1}, {1, 40}} {
+		if got := a.quantileOf(t, "p->c", "lag", c.q); math.Abs(got-c.want) > math.Abs(c.want)*0.01 {
+			t.Errorf("lag quantile %v = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if findEdge(t, s, "p->x").QueueLag != nil {
+		t.Error("rpc edge has a queue lag")
+	}
+}
+
+// quantileOf reads quantile q in ms of one sketch ("server" or "lag") of an
+// edge over all data.
+func (a *Aggregator) quantileOf(t *testing.T, id, which string, q float64) float64 {
+	t.Helper()
+	w := a.collect(math.MinInt64/a.width, math.MaxInt64/a.width, Options{})
+	e := w.edges[id]
+	if e == nil {
+		t.Fatalf("no edge %q", id)
+	}
+	var s sketch
+	switch which {
+	case "server":
+		s = e.acc.servPaired.clone()
+		s.merge(&e.acc.servOnly)
+	case "lag":
+		s = e.acc.lag.clone()
+	}
+	return s.quantile(a.m, q, s.count()) / 1e6
+}
+
+func TestAggregator_Snapshot_exemplars(t *testing.T) {
+	a := newAgg(t, nil)
+	var obs []derive.Observation
+	// 100 calls of 1..100ms; two errors at 5s and 40s; slowest is 300ms.
+	for i := range 100 {
+		o := call("a", "b", time.Duration(i)*500*time.Millisecond)
+		o.ClientDuration = int64(i+1) * 1e6
+		obs = append(obs, o)
+	}
+	obs[10].Error = true
+	obs[80].Error = true
+	obs[50].ClientDuration = 300e6
+	a.Add("jaeger", obs)
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	e := findEdge(t, s, "a->b")
+	roles := map[string]graph.Exemplar{}
+	for _, x := range e.Exemplars {
+		roles[x.Role] = x
+	}
+	if len(e.Exemplars) != 3 || len(roles) != 3 {
+		t.Fatalf("exemplars %+v", e.Exemplars)
+	}
+	if x := roles["slowest"]; x.DurationMs != 300 || x.TraceID != obs[50].TraceID.String() || x.Source != "jaeger" {
+		t.Errorf("slowest %+v", x)
+	}
+	if x := roles["error"]; x.TraceID != obs[80].TraceID.String() || x.Time != time.Unix(0, obs[80].Time).UnixMilli() {
+		t.Errorf("error %+v, want the call at 40s", x)
+	}
+	// Typical: within the candidates, nearest to p50 (~50ms); with 3
+	// candidates per 10s bucket over 6 buckets it lands within 10ms.
+	if x := roles["typical"]; math.Abs(x.DurationMs-e.Latency.P50) > 10 {
+		t.Errorf("typical %+v far from p50 %v", x, e.Latency.P50)
+	}
+
+	// Without errors there is no error exemplar; without candidates no typical.
+	b := newAgg(t, func(c *Config) { c.ExemplarCandidates = 0 })
+	b.Add("src", []derive.Observation{call("a", "b", 0)})
+	ex := findEdge(t, b.Snapshot(t0, t0.Add(time.Minute), Options{}), "a->b").Exemplars
+	if len(ex) != 1 || ex[0].Role != "slowest" || ex[0].DurationMs != 10 {
+		t.Errorf("exemplars %+v, want only slowest", ex)
+	}
+}
+
+func TestAggregator_Snapshot_trust(t *testing.T) {
+	a := newAgg(t, nil)
+	obs := []derive.Observation{call("a", "b", 0), call("a", "b", 3*time.Second), call("a", "b", 7*time.Second), call("c", "d", 0)}
+	obs[1].Paired = false
+	obs[0].SamplingProbability = 0.5
+	obs[1].SamplingProbability = 0.25
+	a.AddDropped("src", "b", 2) // before any call: waits for the clock
+	a.Add("src", obs)
+	a.AddDropped("src", "a", 3)
+	a.AddDropped("src", "zzz", 100)
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	ab := findEdge(t, s, "a->b")
+	want := graph.Trust{Paired: 2, Unpaired: 1, Dropped: 5, LastSeen: t0.Add(7 * time.Second).UnixMilli(), SamplingRate: 0.375}
+	if ab.Trust != want {
+		t.Errorf("a->b trust %+v, want %+v", ab.Trust, want)
+	}
+	if cd := findEdge(t, s, "c->d"); cd.Trust.Dropped != 0 || cd.Trust.SamplingRate != 0 {
+		t.Errorf("c->d trust %+v", cd.Trust)
+	}
+	// Drops land in the bucket of the latest call (7s), outside a later window.
+	later := a.Snapshot(t0.Add(10*time.Second), t0.Add(time.Minute), Options{})
+	if len(later.Edges) != 0 {
+		t.Errorf("later window has edges %+v", later.Edges)
+	}
+	c := a.Counters()
+	if len(c.Sources) != 1 || c.Sources[0].Observations != 4 || c.Sources[0].Dropped != 105 {
+		t.Errorf("counters %+v", c)
+	}
+}
+
+func TestAggregator_Snapshot_health(t *testing.T) {
+	tests := []struct {
+		name          string
+		calls, errors int
+		latMs         int64
+		degMs, failMs float64
+		want          graph.Health
+	}{
+		{"clean", 1000, 0, 10, 0, 0, graph.HealthOK},
+		{"below degraded", 1000, 9, 10, 0, 0, graph.HealthOK},
+		{"degraded at 1%", 1000, 10, 10, 0, 0, graph.HealthDegraded},
+		{"failing at 5%", 1000, 50, 10, 0, 0, graph.HealthFailing},
+		{"latency off by default", 100, 0, 5000, 0, 0, graph.HealthOK},
+		{"slow p99 degraded", 100, 0, 300, 200, 1000, graph.HealthDegraded},
+		{"slow p99 failing", 100, 0, 1500, 200, 1000, graph.HealthFailing},
+		{"worst rule wins", 100, 2, 1500, 200, 1000, graph.HealthFailing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newAgg(t, func(c *Config) { c.LatencyDegradedMs, c.LatencyFailingMs = tt.degMs, tt.failMs })
+			var obs []derive.Observation
+			for i := range tt.calls {
+				o := call("a", "b", time.Duration(i)*time.Millisecond)
+				o.ClientDuration = tt.latMs * 1e6
+				o.Error = i < tt.errors
+				obs = append(obs, o)
+			}
+			a.Add("src", obs)
+			s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+			if got := findEdge(t, s, "a->b").Health; got != tt.want {
+				t.Errorf("edge health %q, want %q", got, tt.want)
+			}
+			if got := findNode(t, s, "b").Health; got != tt.want {
+				t.Errorf("node health %q, want %q", got, tt.want)
+			}
+			if got := findNode(t, s, "a").Health; got != graph.HealthUnknown {
+				t.Errorf("caller-only node health %q, want unknown", got)
+			}
+		})
+	}
+}
+
+func TestAggregator_Add_operationOverflow(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.MaxOperationsPerEdge = 2 })
+	var obs []derive.Observation
+	for i, op := range []string{"x", "y", "z", "w", "x", "z"} {
+		o := call("a", "b", time.Duration(i)*time.Second)
+		o.Operation = op
+		obs = append(obs, o)
+	}
+	other := call("c", "b", 0)
+	other.Operation = "z" // a different edge has its own slots
+	a.Add("src", append(obs, other))
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{Operations: true})
+	got := map[string]int64{}
+	for _, e := range s.Edges {
+		got[e.ID] = e.Calls
+		if e.ID != graph.EdgeID(e.From, e.To, e.Operation) {
+			t.Errorf("edge ID %q does not match its operation %q", e.ID, e.Operation)
+		}
+	}
+	want := map[string]int64{"a->b#x": 2, "a->b#y": 1, "a->b#" + OtherOperation: 3, "c->b#z": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("operation edges %v, want %v", got, want)
+	}
+	if ops := findNode(t, s, "b").Operations; !reflect.DeepEqual(ops, []string{OtherOperation, "x", "y", "z"}) {
+		t.Errorf("node operations %v", ops)
+	}
+	plain := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	if e := findEdge(t, plain, "a->b"); e.Calls != 6 || e.Operation != "" {
+		t.Errorf("edge-level a->b %+v", e)
+	}
+}
+
+func TestAggregator_Snapshot_nodesAndSorting(t *testing.T) {
+	a := newAgg(t, nil)
+	asVirtual := call("a", "pg", 0)
+	asVirtual.To = virt("pg", graph.NodeDatabase)
+	asVirtual.Kind = graph.EdgeDatabase
+	a.Add("zipkin", []derive.Observation{asVirtual, call("b", "c", 0)})
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	if k := findNode(t, s, "pg").Kind; k != graph.NodeDatabase {
+		t.Errorf("pg kind %q, want database", k)
+	}
+	// pg later seen as an instrumented service: a service node for good.
+	asService := call("pg", "d", time.Second)
+	asService.From.Namespace = "data"
+	a.Add("jaeger", []derive.Observation{asService, asVirtual})
+	s = a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	pg := findNode(t, s, "pg")
+	if pg.Kind != graph.NodeService || pg.Namespace != "data" {
+		t.Errorf("pg %+v, want service in namespace data", pg)
+	}
+	if !reflect.DeepEqual(pg.Sources, []string{"jaeger", "zipkin"}) {
+		t.Errorf("pg sources %v", pg.Sources)
+	}
+	var ids []string
+	for _, n := range s.Nodes {
+		ids = append(ids, n.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"a", "b", "c", "d", "pg"}) {
+		t.Errorf("node order %v", ids)
+	}
+	ids = nil
+	for _, e := range s.Edges {
+		ids = append(ids, e.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"a->pg", "b->c", "pg->d"}) {
+		t.Errorf("edge order %v", ids)
+	}
+	if got := a.Services(); !reflect.DeepEqual(got, []string{"a", "b", "c", "d", "pg"}) {
+		t.Errorf("services %v", got)
+	}
+}
+
+func TestAggregator_Snapshot_kindsShareID(t *testing.T) {
+	a := newAgg(t, nil)
+	msg := call("a", "b", 0)
+	msg.Kind, msg.QueueLag = graph.EdgeMessaging, 3e6
+	a.Add("src", []derive.Observation{call("a", "b", 0), call("a", "b", time.Second), msg})
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	if len(s.Edges) != 1 {
+		t.Fatalf("edges %+v", s.Edges)
+	}
+	if e := s.Edges[0]; e.Kind != graph.EdgeRPC || e.Calls != 3 || e.QueueLag == nil {
+		t.Errorf("edge %+v", e)
+	}
+}
+
+func TestAggregator_Prune(t *testing.T) {
+	a := newAgg(t, func(c *Config) { c.Retention = 10 * time.Minute })
+	a.Add("src", []derive.Observation{call("c", "d", 0)})
+	a.AddDropped("src", "d", 1)
+	a.Add("src", []derive.Observation{call("a", "b", 0), call("a", "b", 5*time.Minute)})
+	from, to := a.Bounds()
+	if !from.Equal(t0) || !to.Equal(t0.Add(5*time.Minute+10*time.Second)) {
+		t.Errorf("bounds %v..%v", from, to)
+	}
+	a.Prune(t0.Add(10*time.Minute + 10*time.Second))
+	c := a.Counters()
+	if c.Edges != 1 || c.Buckets != 1 || c.Nodes != 2 {
+		t.Errorf("after prune %+v, want a->b with one bucket", c)
+	}
+	if got := a.Services(); !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Errorf("services %v", got)
+	}
+	from, _ = a.Bounds()
+	if !from.Equal(t0.Add(5 * time.Minute)) {
+		t.Errorf("bounds start %v", from)
+	}
+	a.Prune(t0.Add(time.Hour))
+	if c := a.Counters(); c.Edges != 0 || c.Nodes != 0 || c.Buckets != 0 {
+		t.Errorf("after full prune %+v", c)
+	}
+	if f, to := a.Bounds(); !f.IsZero() || !to.IsZero() {
+		t.Errorf("empty bounds %v..%v", f, to)
+	}
+
+	keep := newAgg(t, func(c *Config) { c.Retention = 0 })
+	keep.Add("src", []derive.Observation{call("a", "b", 0)})
+	keep.Prune(t0.Add(1000 * time.Hour))
+	if c := keep.Counters(); c.Buckets != 1 {
+		t.Errorf("unlimited retention pruned: %+v", c)
+	}
+}
+
+func TestAggregator_Sparkline(t *testing.T) {
+	a := newAgg(t, nil)
+	obs := []derive.Observation{call("a", "b", 0), call("c", "b", 1*time.Second), call("a", "b", 25*time.Second)}
+	obs[2].Error = true
+	a.Add("src", obs)
+	got := a.Sparkline("b", t0, t0.Add(40*time.Second))
+	want := []SparkPoint{
+		{Time: t0.UnixMilli(), Calls: 2},
+		{Time: t0.Add(10 * time.Second).UnixMilli()},
+		{Time: t0.Add(20 * time.Second).UnixMilli(), Calls: 1, Errors: 1},
+		{Time: t0.Add(30 * time.Second).UnixMilli()},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sparkline %+v, want %+v", got, want)
+	}
+	all := a.Sparklines(t0, t0.Add(40*time.Second))
+	if !reflect.DeepEqual(all["b"], want) || len(all["a"]) != 4 || all["a"][0].Calls != 0 {
+		t.Errorf("sparklines %+v", all)
+	}
+	if a.Sparkline("nope", t0, t0.Add(time.Minute)) != nil {
+		t.Error("unknown node has a sparkline")
+	}
+	long := a.Sparkline("b", t0, t0.Add(30*24*time.Hour))
+	if len(long) > maxSparkPoints || long[0].Calls != 3 {
+		t.Errorf("long sparkline: %d points, first %+v", len(long), long[0])
+	}
+}
+
+func TestAggregator_Add_concurrent(t *testing.T) {
+	a := newAgg(t, nil)
+	var wg sync.WaitGroup
+	const writers, batches, per = 4, 50, 100
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				obs := make([]derive.Observation, per)
+				for i := range obs {
+					obs[i] = call(fmt.Sprint("s", i%7), fmt.Sprint("s", (i+w)%5), time.Duration(b*per+i)*time.Millisecond)
+				}
+				a.Add(fmt.Sprint("src", w), obs)
+				a.AddDropped("src", "s1", 1)
+			}
+		}()
+	}
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				a.Snapshot(t0, t0.Add(time.Minute), Options{Operations: true})
+				a.Sparklines(t0, t0.Add(time.Minute))
+				a.Bounds()
+				a.Prune(t0)
+				if _, err := a.Export(t0, t0.Add(time.Minute), time.Minute); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	var total int64
+	for _, e := range s.Edges {
+		total += e.Calls
+	}
+	if total != writers*batches*per {
+		t.Errorf("total calls %d, want %d", total, writers*batches*per)
+	}
+}
+
+func TestAggregator_Add_skipsEmptyIDs(t *testing.T) {
+	a := newAgg(t, nil)
+	bad := call("a", "b", 0)
+	bad.To.ID = ""
+	a.Add("src", []derive.Observation{bad, call("a", "b", 0)})
+	if c := a.Counters(); c.Skipped != 1 || c.Edges != 1 {
+		t.Errorf("counters %+v", c)
+	}
+}
+
+func TestNew_panicsOnInvalidConfig(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted an invalid config")
+		}
+	}()
+	New(Config{})
+}
