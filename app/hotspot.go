@@ -7,15 +7,17 @@ import (
 	"github.com/spanmap/spanmap/graph"
 )
 
-// Hotspot kinds.
+// Map element kinds, used by hotspots and selections.
 const (
-	HotspotNode = "node"
-	HotspotEdge = "edge"
+	// KindNode marks a node.
+	KindNode = "node"
+	// KindEdge marks an edge.
+	KindEdge = "edge"
 )
 
 // Hotspot is one ranked trouble spot: a node or edge with failing calls.
 type Hotspot struct {
-	// Kind is HotspotNode or HotspotEdge.
+	// Kind is KindNode or KindEdge.
 	Kind string
 	// ID is the node or edge ID.
 	ID string
@@ -54,7 +56,7 @@ func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
 			continue
 		}
 		out = append(out, Hotspot{
-			Kind: HotspotNode, ID: n.ID, Label: nodeLabel(n),
+			Kind: KindNode, ID: n.ID, Label: nodeLabel(n),
 			Score:     HotspotScore(n.Stats.ErrorRate, n.Stats.Rate),
 			ErrorRate: n.Stats.ErrorRate, Rate: n.Stats.Rate, Health: n.Health,
 		})
@@ -64,7 +66,7 @@ func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
 			continue
 		}
 		out = append(out, Hotspot{
-			Kind: HotspotEdge, ID: e.ID, Label: edgeLabel(e, names),
+			Kind: KindEdge, ID: e.ID, Label: edgeLabel(e, names),
 			Score:     HotspotScore(e.ErrorRate, e.Rate),
 			ErrorRate: e.ErrorRate, Rate: e.Rate, Health: e.Health,
 		})

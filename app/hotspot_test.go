@@ -48,9 +48,9 @@ func TestHotspot_Rank_orderAndLimit(t *testing.T) {
 	}
 	got := RankHotspots(s, 0)
 	want := []struct{ kind, id, label string }{
-		{HotspotEdge, "web->api", "web → api"},
-		{HotspotEdge, "api->db", "api → postgres"},
-		{HotspotNode, "api", "api"},
+		{KindEdge, "web->api", "web → api"},
+		{KindEdge, "api->db", "api → postgres"},
+		{KindNode, "api", "api"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d hotspots, want %d: %+v", len(got), len(want), got)

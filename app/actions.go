@@ -1,0 +1,27 @@
+package app
+
+// Actions exchanged between the components of a page. Values travel in
+// app.Action.Value.
+const (
+	// actionSelect selects a map element; Value is a Selection (the zero
+	// Selection clears it).
+	actionSelect = "spanmap/select"
+	// actionFocus selects a map element and centres the map on it; Value
+	// is a Selection.
+	actionFocus = "spanmap/focus"
+	// actionFit zooms the map to fit the drawing.
+	actionFit = "spanmap/fit"
+	// actionZoom zooms the map around its centre; Value is the factor.
+	actionZoom = "spanmap/zoom"
+)
+
+// Selection names the selected map element.
+type Selection struct {
+	// Kind is KindNode or KindEdge, "" when nothing is selected.
+	Kind string
+	// ID is the node or edge ID.
+	ID string
+}
+
+// IsZero reports whether nothing is selected.
+func (s Selection) IsZero() bool { return s.ID == "" }
