@@ -1,0 +1,463 @@
+package decode
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+
+	"github.com/spanmap/spanmap/graph/span"
+)
+
+// attrKey identifies an attribute (OTLP) or tag (Jaeger, Zipkin) the decoders
+// keep. Everything else is skipped without decoding its value.
+type attrKey uint8
+
+const (
+	keyNone attrKey = iota
+	keyServiceName
+	keyServiceNamespace
+	keyPeerService
+	keyDBSystem
+	keyDBSystemName
+	keyDBName
+	keyDBNamespace
+	keyMessagingSystem
+	keyDestination
+	keyDestinationName
+	keyServerAddress
+	keyNetPeerName
+	keyPeerHostname
+	keyHTTPHost
+	keyHTTPURL
+	keyURLFull
+	keyHTTPStatus
+	keyHTTPResponseStatus
+	keyGRPCStatus
+	keyError
+	keyOtelStatusCode
+	keySpanKind
+	keySamplerType
+	keySamplerParam
+)
+
+// lookupKey maps an attribute name to the key the decoders keep. The switch
+// on string(b) does not allocate.
+func lookupKey(b []byte) attrKey {
+	switch string(b) {
+	case "service.name":
+		return keyServiceName
+	case "service.namespace":
+		return keyServiceNamespace
+	case "peer.service":
+		return keyPeerService
+	case "db.system":
+		return keyDBSystem
+	case "db.system.name":
+		return keyDBSystemName
+	case "db.name":
+		return keyDBName
+	case "db.namespace":
+		return keyDBNamespace
+	case "messaging.system":
+		return keyMessagingSystem
+	case "messaging.destination":
+		return keyDestination
+	case "messaging.destination.name":
+		return keyDestinationName
+	case "server.address":
+		return keyServerAddress
+	case "net.peer.name":
+		return keyNetPeerName
+	case "peer.hostname":
+		return keyPeerHostname
+	case "http.host":
+		return keyHTTPHost
+	case "http.url":
+		return keyHTTPURL
+	case "url.full":
+		return keyURLFull
+	case "http.status_code":
+		return keyHTTPStatus
+	case "http.response.status_code":
+		return keyHTTPResponseStatus
+	case "rpc.grpc.status_code":
+		return keyGRPCStatus
+	case "error":
+		return keyError
+	case "otel.status_code":
+		return keyOtelStatusCode
+	case "span.kind":
+		return keySpanKind
+	case "sampler.type":
+		return keySamplerType
+	case "sampler.param":
+		return keySamplerParam
+	}
+	return keyNone
+}
+
+// valueKind is the type of an attribute value.
+type valueKind uint8
+
+const (
+	valNone valueKind = iota
+	valString
+	valInt
+	valFloat
+	valBool
+)
+
+// value is one attribute value as found in the input. str aliases the
+// decoder's buffer and is valid only while the attribute is being applied.
+type value struct {
+	kind valueKind
+	str  []byte
+	i    int64
+	f    float64
+	b    bool
+}
+
+// asInt returns the value as an integer: ints, integral floats and decimal
+// strings qualify.
+func (v *value) asInt() (int64, bool) {
+	switch v.kind {
+	case valInt:
+		return v.i, true
+	case valFloat:
+		if v.f == math.Trunc(v.f) && math.Abs(v.f) < 1<<62 {
+			return int64(v.f), true
+		}
+	case valString:
+		return parseDecimal(v.str)
+	}
+	return 0, false
+}
+
+// asFloat returns the value as a float: numbers, numeric strings, and bools
+// as 1 or 0 (Jaeger's const sampler reports sampler.param=true).
+func (v *value) asFloat() (float64, bool) {
+	switch v.kind {
+	case valInt:
+		return float64(v.i), true
+	case valFloat:
+		return v.f, true
+	case valBool:
+		if v.b {
+			return 1, true
+		}
+		return 0, true
+	case valString:
+		f, err := strconv.ParseFloat(string(v.str), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// truthy reports an "error" tag that signals a failure: bool true, a
+// non-zero number, or any string but "false".
+func (v *value) truthy() bool {
+	switch v.kind {
+	case valBool:
+		return v.b
+	case valInt:
+		return v.i != 0
+	case valFloat:
+		return v.f != 0
+	case valString:
+		return !bytes.EqualFold(v.str, []byte("false"))
+	}
+	return false
+}
+
+// parseDecimal parses an optionally signed decimal integer without
+// allocating.
+func parseDecimal(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// samplerKind is the Jaeger sampler.type of a span.
+type samplerKind uint8
+
+const (
+	samplerUnknown samplerKind = iota
+	samplerProbabilistic
+	samplerConst
+)
+
+// attrs gathers the kept attributes of one span (or resource, or process)
+// before they are applied, so that precedence does not depend on order.
+type attrs struct {
+	serviceName, namespace          string
+	peerService                     string
+	dbSystem, dbSystemName          string
+	dbName, dbNamespace             string
+	messagingSystem                 string
+	destination, destinationName    string
+	serverAddress, netPeerName      string
+	peerHostname, httpHost, urlHost string
+	httpStatus, httpResponseStatus  int32
+	grpcStatus                      int32
+	errorTag, statusError           bool
+	kind                            span.Kind
+	sampler                         samplerKind
+	samplerParam                    float64
+	hasSamplerParam                 bool
+}
+
+// set records one attribute. Strings are interned: they outlive the input.
+func (a *attrs) set(k attrKey, v *value, in *interner) {
+	switch k {
+	case keyError:
+		a.errorTag = v.truthy()
+		return
+	case keyHTTPStatus:
+		a.httpStatus = statusCode(v)
+		return
+	case keyHTTPResponseStatus:
+		a.httpResponseStatus = statusCode(v)
+		return
+	case keyGRPCStatus:
+		a.grpcStatus = statusCode(v)
+		return
+	case keySamplerParam:
+		a.samplerParam, a.hasSamplerParam = v.asFloat()
+		return
+	}
+	if v.kind != valString {
+		return
+	}
+	s := v.str
+	switch k {
+	case keyServiceName:
+		a.serviceName = in.str(s)
+	case keyServiceNamespace:
+		a.namespace = in.str(s)
+	case keyPeerService:
+		a.peerService = in.str(s)
+	case keyDBSystem:
+		a.dbSystem = in.str(s)
+	case keyDBSystemName:
+		a.dbSystemName = in.str(s)
+	case keyDBName:
+		a.dbName = in.str(s)
+	case keyDBNamespace:
+		a.dbNamespace = in.str(s)
+	case keyMessagingSystem:
+		a.messagingSystem = in.str(s)
+	case keyDestination:
+		a.destination = in.str(s)
+	case keyDestinationName:
+		a.destinationName = in.str(s)
+	case keyServerAddress:
+		a.serverAddress = in.str(s)
+	case keyNetPeerName:
+		a.netPeerName = in.str(s)
+	case keyPeerHostname:
+		a.peerHostname = in.str(s)
+	case keyHTTPHost:
+		a.httpHost = in.str(stripPort(s))
+	case keyHTTPURL, keyURLFull:
+		if h := urlHost(s); len(h) > 0 && (a.urlHost == "" || k == keyURLFull) {
+			a.urlHost = in.str(h)
+		}
+	case keyOtelStatusCode:
+		a.statusError = bytes.EqualFold(s, []byte("ERROR"))
+	case keySpanKind:
+		a.kind = kindFromName(s)
+	case keySamplerType:
+		switch {
+		case bytes.Equal(s, []byte("probabilistic")):
+			a.sampler = samplerProbabilistic
+		case bytes.Equal(s, []byte("const")):
+			a.sampler = samplerConst
+		default:
+			a.sampler = samplerUnknown
+		}
+	}
+}
+
+// statusCode reads an HTTP or gRPC status code, 0 when absent or invalid.
+func statusCode(v *value) int32 {
+	n, ok := v.asInt()
+	if !ok || n < 0 || n > math.MaxInt32 {
+		return 0
+	}
+	return int32(n)
+}
+
+// apply copies the gathered attributes into s. Newer semantic-convention
+// names win over older ones; the service name and namespace are left to the
+// caller, except that a namespace tag fills an empty Namespace.
+func (a *attrs) apply(s *span.Span) {
+	p := &s.Peer
+	p.Service = a.peerService
+	p.DBSystem = first(a.dbSystemName, a.dbSystem)
+	p.DBName = first(a.dbNamespace, a.dbName)
+	p.MessagingSystem = a.messagingSystem
+	p.Destination = first(a.destinationName, a.destination)
+	p.ServerAddress = first(a.serverAddress, a.httpHost, a.urlHost)
+	p.NetPeerName = first(a.netPeerName, a.peerHostname)
+	s.HTTPStatus = a.httpResponseStatus
+	if s.HTTPStatus == 0 {
+		s.HTTPStatus = a.httpStatus
+	}
+	s.GRPCStatus = a.grpcStatus
+	s.ErrorTag = a.errorTag
+	s.StatusError = s.StatusError || a.statusError
+	if s.Kind == span.KindUnspecified {
+		s.Kind = a.kind
+	}
+	if s.Namespace == "" {
+		s.Namespace = a.namespace
+	}
+	if s.SamplingProbability == 0 && a.hasSamplerParam {
+		switch a.sampler {
+		case samplerProbabilistic:
+			if a.samplerParam > 0 && a.samplerParam <= 1 {
+				s.SamplingProbability = a.samplerParam
+			}
+		case samplerConst:
+			if a.samplerParam != 0 {
+				s.SamplingProbability = 1
+			}
+		}
+	}
+}
+
+func first(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// kindFromName parses a span.kind tag or a Zipkin kind ("server", "CLIENT").
+func kindFromName(b []byte) span.Kind {
+	switch {
+	case bytes.EqualFold(b, []byte("server")):
+		return span.KindServer
+	case bytes.EqualFold(b, []byte("client")):
+		return span.KindClient
+	case bytes.EqualFold(b, []byte("producer")):
+		return span.KindProducer
+	case bytes.EqualFold(b, []byte("consumer")):
+		return span.KindConsumer
+	case bytes.EqualFold(b, []byte("internal")):
+		return span.KindInternal
+	}
+	return span.KindUnspecified
+}
+
+// otlpKind maps an OTLP SpanKind number; unknown numbers are unspecified.
+func otlpKind(n uint64) span.Kind {
+	if n <= 5 {
+		return span.Kind(n) // OTLP numbers its kinds in span.Kind's order
+	}
+	return span.KindUnspecified
+}
+
+// urlHost returns the host of an absolute URL without port or user info,
+// nil if b is not an absolute URL.
+func urlHost(b []byte) []byte {
+	i := bytes.Index(b, []byte("://"))
+	if i <= 0 {
+		return nil
+	}
+	h := b[i+3:]
+	if j := bytes.IndexAny(h, "/?#"); j >= 0 {
+		h = h[:j]
+	}
+	if j := bytes.LastIndexByte(h, '@'); j >= 0 {
+		h = h[j+1:]
+	}
+	return stripPort(h)
+}
+
+// stripPort removes a ":port" suffix and IPv6 brackets from a host.
+func stripPort(h []byte) []byte {
+	if len(h) > 0 && h[0] == '[' {
+		if j := bytes.IndexByte(h, ']'); j > 0 {
+			return h[1:j]
+		}
+		return h
+	}
+	if j := bytes.LastIndexByte(h, ':'); j >= 0 && bytes.IndexByte(h[:j], ':') < 0 {
+		return h[:j]
+	}
+	return h
+}
+
+// traceStateProbability returns the sampling probability an OpenTelemetry
+// tracestate carries in its "ot" entry's "th" threshold (1 - th/2^56, with th
+// right-padded to 14 hex digits), 0 when there is none or it is malformed.
+func traceStateProbability(ts []byte) float64 {
+	for len(ts) > 0 {
+		var member []byte
+		if i := bytes.IndexByte(ts, ','); i >= 0 {
+			member, ts = ts[:i], ts[i+1:]
+		} else {
+			member, ts = ts, nil
+		}
+		member = bytes.TrimSpace(member)
+		if !bytes.HasPrefix(member, []byte("ot=")) {
+			continue
+		}
+		for v := member[3:]; len(v) > 0; {
+			var kv []byte
+			if i := bytes.IndexByte(v, ';'); i >= 0 {
+				kv, v = v[:i], v[i+1:]
+			} else {
+				kv, v = v, nil
+			}
+			if bytes.HasPrefix(kv, []byte("th:")) {
+				return thresholdProbability(kv[3:])
+			}
+		}
+		return 0
+	}
+	return 0
+}
+
+// thresholdProbability converts a th value (1 to 14 hex digits).
+func thresholdProbability(th []byte) float64 {
+	if len(th) == 0 || len(th) > 14 {
+		return 0
+	}
+	var t uint64
+	for i := 0; i < 14; i++ {
+		var d byte
+		if i < len(th) {
+			if d = unhex(th[i]); d > 15 {
+				return 0
+			}
+		}
+		t = t<<4 | uint64(d)
+	}
+	return 1 - float64(t)/(1<<56)
+}
