@@ -27,6 +27,9 @@ type Generator struct {
 	rng     *rand.Rand
 	offsets map[string]int64
 
+	// ticker starts Run's ticks; tests replace it to drive Run by hand.
+	ticker func(d time.Duration) (<-chan time.Time, func())
+
 	batches, traces, spans, exportErrors atomic.Int64
 	lastErr                              atomic.Pointer[string]
 }
@@ -64,7 +67,14 @@ func New(cfg Config) (*Generator, error) {
 		log:     log,
 		rng:     rng,
 		offsets: map[string]int64{},
+		ticker:  realTicker,
 	}, nil
+}
+
+// realTicker ticks every d until stopped.
+func realTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // Config returns the generator's configuration.
@@ -118,15 +128,15 @@ func (g *Generator) Run(ctx context.Context, sink Sink) error {
 	if sink == nil {
 		return errors.New("demo: run: nil sink")
 	}
-	ticker := time.NewTicker(g.cfg.Interval)
-	defer ticker.Stop()
+	ticks, stop := g.ticker(g.cfg.Interval)
+	defer stop()
 	last := g.cfg.Now()
 	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-ticks:
 		}
 		now := g.cfg.Now()
 		elapsed := now.Sub(last)
