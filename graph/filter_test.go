@@ -15,7 +15,7 @@ import (
 func shopGraph() Snapshot {
 	node := func(id string, kind NodeKind, ns string, calls, errs int64, h Health) Node {
 		return Node{ID: id, Name: id, Kind: kind, Namespace: ns, Health: h,
-			Stats: Stats{Calls: calls, Errors: errs, Rate: float64(calls) / 60, Latency: Latency{P50: float64(calls), P99: float64(2 * calls)}},
+			Stats:   Stats{Calls: calls, Errors: errs, Rate: float64(calls) / 60, Latency: Latency{P50: float64(calls), P99: float64(2 * calls)}},
 			Sources: []string{"src-" + ns}}
 	}
 	edge := func(from, to, op string, rate float64, errs int64) Edge {

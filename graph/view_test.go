@@ -201,7 +201,7 @@ func randomView(r *rand.Rand) View {
 	}
 	if r.IntN(4) == 0 {
 		v.From = time.Unix(r.Int64N(2e9), r.Int64N(1e9)).In(time.FixedZone("x", 3600*(r.IntN(25)-12)))
-		v.To = v.From.Add(time.Duration(1+r.Int64N(1e15)))
+		v.To = v.From.Add(time.Duration(1 + r.Int64N(1e15)))
 	}
 	if r.IntN(2) == 0 {
 		v.Focus = []string{"checkout", "database:orders", "a&b=c", "日本", "x y"}[r.IntN(5)]
