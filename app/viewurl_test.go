@@ -1,0 +1,128 @@
+package app
+
+import (
+	"errors"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/spanmap/spanmap/graph"
+)
+
+func TestViewURL_FromQuery_roundTrip(t *testing.T) {
+	tests := []struct {
+		name      string
+		query     string
+		wantView  graph.View
+		wantToken string
+		wantErr   string
+	}{
+		{"empty is default", "", graph.DefaultView(), "", ""},
+		{"focus and window", "focus=checkout&window=15m", graph.View{Window: 15 * time.Minute, Focus: "checkout", Up: 1, Down: 1, Layout: graph.LayoutDotLR}, "", ""},
+		{"token kept apart", "access_token=s3cret&group=namespace", graph.View{Window: graph.DefaultWindow, Group: graph.GroupNamespace, Layout: graph.LayoutDotLR}, "s3cret", ""},
+		{"bad view falls back", "window=7x&access_token=t", graph.DefaultView(), "t", graph.ParamWindow},
+		{"unknown parameter", "theme=dark", graph.DefaultView(), "", "theme"},
+		{"bad escaping", "focus=%zz", graph.DefaultView(), "", "query"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, tok, err := ViewFromQuery(tt.query)
+			if tt.wantErr != "" {
+				var ve *graph.ViewError
+				if !errors.As(err, &ve) || ve.Param != tt.wantErr {
+					t.Fatalf("err = %v, want a ViewError on %s", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if v != tt.wantView || tok != tt.wantToken {
+				t.Errorf("got %+v %q, want %+v %q", v, tok, tt.wantView, tt.wantToken)
+			}
+			if err == nil {
+				// The page URL of what was parsed restores the same View.
+				u, _ := url.Parse(PageURL(PathMap, v, tok))
+				v2, tok2, err := ViewFromQuery(u.RawQuery)
+				if err != nil || v2 != v || tok2 != tok {
+					t.Errorf("round trip via %s = %+v %q %v", u, v2, tok2, err)
+				}
+			}
+		})
+	}
+}
+
+func TestViewURL_PageURL_canonical(t *testing.T) {
+	tests := []struct {
+		name  string
+		path  string
+		v     graph.View
+		token string
+		want  string
+	}{
+		{"default", PathMap, graph.DefaultView(), "", "/"},
+		{"zero view is default", PathEmbed, graph.View{}, "", "/embed"},
+		{"token only", PathEmbed, graph.View{}, "a b", "/embed?access_token=a+b"},
+		{"sorted params", PathMap, graph.View{Focus: "cart", Up: 2, Down: 1, ErrorsOnly: true, Window: time.Hour}, "t",
+			"/?errors_only=true&focus=cart&up=2&window=1h&access_token=t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := PageURL(tt.path, tt.v, tt.token); got != tt.want {
+				t.Errorf("PageURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestViewURL_StreamURL_scheme(t *testing.T) {
+	tests := []struct {
+		page, token, want string
+	}{
+		{"http://127.0.0.1:7700/?focus=a", "", "ws://127.0.0.1:7700/api/v1/stream"},
+		{"https://maps.example.com/embed", "tok", "wss://maps.example.com/api/v1/stream?access_token=tok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			u, _ := url.Parse(tt.page)
+			if got := StreamURL(u, tt.token); got != tt.want {
+				t.Errorf("StreamURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	u, _ := url.Parse("https://h:1/x?y")
+	if got := APIURL(u, PathSources, "t"); got != "https://h:1/api/v1/sources?access_token=t" {
+		t.Errorf("APIURL = %q", got)
+	}
+}
+
+func TestViewURL_WindowLabel_units(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{time.Minute, "1m"},
+		{15 * time.Minute, "15m"},
+		{time.Hour, "1h"},
+		{48 * time.Hour, "2d"},
+		{90 * time.Second, "1m30s"},
+		{0, "custom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := WindowLabel(tt.d); got != tt.want {
+				t.Errorf("WindowLabel(%v) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestViewURL_Focused_keepsHops(t *testing.T) {
+	v := Focused(graph.DefaultView(), "cart")
+	if v.Focus != "cart" || v.Up != graph.DefaultHops || v.Down != graph.DefaultHops {
+		t.Errorf("Focused = %+v", v)
+	}
+	v.Up = 3
+	v = Focused(v, "pay")
+	if v.Focus != "pay" || v.Up != 3 {
+		t.Errorf("Focused kept = %+v", v)
+	}
+}
