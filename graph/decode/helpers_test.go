@@ -324,3 +324,12 @@ func readTestdata(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+func marshalAny(t testing.TB, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
