@@ -89,6 +89,17 @@ func (g *fakeGraph) Snapshot(from, to time.Time, opt agg.Options) graph.Snapshot
 	return s
 }
 
+// window returns the i-th window asked for, counting from the end when
+// negative.
+func (g *fakeGraph) window(i int) [2]time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i < 0 {
+		i += len(g.windows)
+	}
+	return g.windows[i]
+}
+
 func (g *fakeGraph) callCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -376,6 +378,14 @@ func (c *client) sync(e *env, q string) {
 	if !got.Equal(&want) {
 		c.t.Fatalf("view %q: rebuilt snapshot differs from the hub's:\n got %s\nwant %s", q, mustJSON(got), mustJSON(want))
 	}
+}
+
+// randFor returns a random source seeded from the test's name, so a run
+// can be repeated.
+func randFor(t testing.TB) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(t.Name()))
+	return rand.New(rand.NewPCG(h.Sum64(), 7))
 }
 
 // eventually waits up to 10s for cond.

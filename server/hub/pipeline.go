@@ -61,26 +61,30 @@ func (h *Hub) build(ctx context.Context, spec graph.View, key string, now time.T
 	}
 	p := h.layout(ctx, fresh, spec, tk, nil)
 	<-h.sem
+	if err := ctx.Err(); err != nil {
+		return graph.Snapshot{}, nil, err
+	}
 	return p.place(fresh), p, nil
 }
 
 // layout runs the layouter on a copy of fresh. When it fails, the result
 // publishes unplaced nodes rather than holding them back forever; the error
-// is logged and counted, and the next topology change tries again.
+// is logged and counted (unless ctx ended: the hub or the request is gone),
+// and the next topology change tries again.
 func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View, key uint64, prev *placement) *placement {
 	if h.l == nil {
 		return prev.unplaced(key)
 	}
 	in := layoutInput(fresh)
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.LayoutTimeout)
+	lctx, cancel := context.WithTimeout(ctx, h.cfg.LayoutTimeout)
 	defer cancel()
 	start := time.Now()
-	err := h.l.Layout(ctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions()})
+	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions()})
 	h.stats.layouts.Add(1)
 	h.stats.layoutNanos.Add(int64(time.Since(start)))
 	if err != nil {
-		h.stats.layoutErrors.Add(1)
-		if h.ctx.Err() == nil {
+		if ctx.Err() == nil {
+			h.stats.layoutErrors.Add(1)
 			h.log.Warn("layout failed, new nodes are shown unplaced", "view", fresh.View,
 				"nodes", len(fresh.Nodes), "edges", len(fresh.Edges), "err", err)
 		}
