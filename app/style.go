@@ -67,23 +67,9 @@ func LegendHealths() []graph.Health {
 	return []graph.Health{graph.HealthOK, graph.HealthDegraded, graph.HealthFailing, graph.HealthUnknown}
 }
 
-// healthRank orders health states from best to worst.
-func healthRank(h graph.Health) int {
-	switch h {
-	case graph.HealthOK:
-		return 1
-	case graph.HealthDegraded:
-		return 2
-	case graph.HealthFailing:
-		return 3
-	default:
-		return 0
-	}
-}
-
 // worseHealth returns the worse of a and b.
 func worseHealth(a, b graph.Health) graph.Health {
-	if healthRank(b) > healthRank(a) {
+	if graph.HealthRank(b) > graph.HealthRank(a) {
 		return b
 	}
 	return a

@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/spanmap/spanmap/graph"
+)
+
+// Stream client limits.
+const (
+	// streamReadLimit bounds one message (a large snapshot).
+	streamReadLimit = 64 << 20
+	// streamIdleTimeout ends a connection that brought no message at all
+	// (the server sends status every few seconds) so a half-open
+	// connection is replaced.
+	streamIdleTimeout = 45 * time.Second
+	// streamWriteTimeout bounds one subscribe write.
+	streamWriteTimeout = 10 * time.Second
+)
+
+// connState is the stream connection's state as shown to users.
+type connState struct {
+	// connected is set while a connection is open.
+	connected bool
+	// err is why the last connection attempt or connection ended.
+	err string
+	// retryIn is the wait before the next attempt, when disconnected.
+	retryIn time.Duration
+}
+
+// streamClient keeps one websocket connection to the server's stream,
+// reconnecting with capped exponential backoff, and subscribes it to the
+// current view (again after every reconnect). Messages go to a callback
+// from the goroutine that runs run; run and subscribe are meant for
+// app.Context.Async.
+type streamClient struct {
+	url  string
+	base time.Duration
+	max  time.Duration
+	idle time.Duration
+
+	mu   sync.Mutex
+	conn *websocket.Conn // nil while disconnected
+	view string          // the view query to subscribe to
+}
+
+// newStreamClient returns a client for the websocket at url that will
+// subscribe to view.
+func newStreamClient(url, view string) *streamClient {
+	return &streamClient{url: url, view: view, base: ReconnectBase, max: ReconnectMax, idle: streamIdleTimeout}
+}
+
+// run connects, subscribes and reads until ctx ends, reconnecting after
+// every failure. onMsg gets every message; onState every connection
+// change. Both are called from run's goroutine.
+func (c *streamClient) run(ctx context.Context, onMsg func(graph.Message), onState func(connState)) {
+	attempt := 0
+	for ctx.Err() == nil {
+		got, err := c.session(ctx, onMsg, onState)
+		if ctx.Err() != nil {
+			return
+		}
+		if got {
+			attempt = 0
+		}
+		wait := Backoff(attempt, c.base, c.max, rand.Float64())
+		attempt++
+		onState(connState{err: err.Error(), retryIn: wait})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one connection: dial, subscribe, read until it fails. It
+// reports whether any message arrived, and why the connection ended.
+func (c *streamClient) session(ctx context.Context, onMsg func(graph.Message), onState func(connState)) (bool, error) {
+	conn, _, err := websocket.Dial(ctx, c.url, nil)
+	if err != nil {
+		return false, fmt.Errorf("connect to %s: %w", c.url, err)
+	}
+	conn.SetReadLimit(streamReadLimit)
+	c.mu.Lock()
+	c.conn = conn
+	view := c.view
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.conn = nil
+		c.mu.Unlock()
+		conn.CloseNow()
+	}()
+	onState(connState{connected: true})
+	if err := write(ctx, conn, graph.NewSubscribe(view)); err != nil {
+		return false, err
+	}
+	got := false
+	for {
+		rctx, cancel := context.WithTimeout(ctx, c.idle)
+		typ, data, err := conn.Read(rctx)
+		cancel()
+		if err != nil {
+			return got, readError(err)
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		var m graph.Message
+		if err := json.Unmarshal(data, &m); err != nil {
+			return got, fmt.Errorf("decode stream message: %w", err)
+		}
+		got = true
+		onMsg(m)
+	}
+}
+
+// readError words why reading from the stream ended.
+func readError(err error) error {
+	switch websocket.CloseStatus(err) {
+	case websocket.StatusPolicyViolation:
+		return errors.New("the server closed the stream: this browser fell behind")
+	case websocket.StatusGoingAway:
+		return errors.New("the server is restarting")
+	case -1:
+		if errors.Is(err, context.DeadlineExceeded) {
+			return errors.New("no message from the server for a while")
+		}
+		return fmt.Errorf("stream lost: %w", err)
+	default:
+		return fmt.Errorf("stream closed: %w", err)
+	}
+}
+
+// subscribe switches the subscription to view, now when connected and on
+// every reconnect. Subscribing to the current view again asks the server
+// for a fresh snapshot.
+func (c *streamClient) subscribe(ctx context.Context, view string) error {
+	c.mu.Lock()
+	c.view = view
+	conn := c.conn
+	c.mu.Unlock()
+	if conn == nil {
+		return nil // run subscribes when it connects
+	}
+	return write(ctx, conn, graph.NewSubscribe(view))
+}
+
+// write sends one message with a timeout.
+func write(ctx context.Context, conn *websocket.Conn, m graph.Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode %s message: %w", m.Type, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, streamWriteTimeout)
+	defer cancel()
+	if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+		return fmt.Errorf("send %s: %w", m.Type, err)
+	}
+	return nil
+}
