@@ -143,7 +143,7 @@ func checkMinimal(t *testing.T, a, b Snapshot, d Diff) {
 }
 
 func TestCompute_Apply_property(t *testing.T) {
-	pairs := 2000
+	pairs := 2000 / raceScale
 	if testing.Short() {
 		pairs = 300
 	}
@@ -171,7 +171,7 @@ func TestCompute_Apply_property(t *testing.T) {
 }
 
 func TestCompute_Apply_longChain(t *testing.T) {
-	steps := 3000
+	steps := 3000 / raceScale
 	if testing.Short() {
 		steps = 500
 	}

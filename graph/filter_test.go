@@ -179,7 +179,7 @@ func TestFilter_groupNodeIDTaken(t *testing.T) {
 func TestFilter_properties(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	focusedWithEdges := 0
-	for seed := range uint64(1000) {
+	for seed := range uint64(1000 / raceScale) {
 		g := newGen(seed)
 		s := g.snapshot(1)
 		v := randomView(r)
@@ -209,7 +209,7 @@ func TestFilter_properties(t *testing.T) {
 			t.Fatalf("seed %d: Filter depends on input order", seed)
 		}
 	}
-	if focusedWithEdges < 100 {
+	if focusedWithEdges < 100/raceScale {
 		t.Fatalf("only %d focused results with edges: the random cases miss the search", focusedWithEdges)
 	}
 }
