@@ -30,8 +30,8 @@ type bucket struct {
 	client, servPaired, servOnly sketch
 	// lag holds queue lag, nil unless a messaging call carried one.
 	lag *sketch
-	// ex holds exemplar candidates, nil until the first call.
-	ex *exemplars
+	// ex holds the exemplar candidates.
+	ex exemplars
 }
 
 // samplingUnit is the fixed-point scale of summed sampling probabilities.
@@ -117,6 +117,9 @@ func (e *exemplars) sample(c candidate, k int) {
 	}
 	e.seen++
 	if len(e.typ) < k {
+		if e.typ == nil {
+			e.typ = make([]candidate, 0, k)
+		}
 		e.typ = append(e.typ, c)
 		return
 	}
@@ -184,9 +187,6 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 		}
 		b.lag.add(m, o.QueueLag)
 	}
-	if b.ex == nil {
-		b.ex = &exemplars{}
-	}
 	b.ex.offer(candidate{trace: o.TraceID, dur: max(o.Latency(), 0), t: o.Time, src: int32(src), err: o.Error}, k)
 }
 
@@ -211,10 +211,7 @@ func (b *bucket) merge(o *bucket, k int, withExemplars bool) {
 		}
 		b.lag.merge(o.lag)
 	}
-	if withExemplars && o.ex != nil {
-		if b.ex == nil {
-			b.ex = &exemplars{}
-		}
-		b.ex.merge(o.ex, k)
+	if withExemplars {
+		b.ex.merge(&o.ex, k)
 	}
 }

@@ -155,7 +155,8 @@ func (a *Aggregator) rollup(e *edge, op string, start time.Time, b *bucket) Edge
 	conv := func(c *candidate) Candidate {
 		return Candidate{TraceID: c.trace, Source: a.sources[c.src], Duration: c.dur, Time: c.t, Error: c.err}
 	}
-	if x := b.ex; x != nil {
+	{
+		x := &b.ex
 		if x.hasSlow {
 			c := conv(&x.slow)
 			r.Slowest = &c
@@ -271,17 +272,14 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 	conv := func(c *Candidate) candidate {
 		return candidate{trace: c.TraceID, dur: c.Duration, t: c.Time, src: int32(a.source(c.Source)), err: c.Error}
 	}
-	if r.Slowest != nil || r.LatestError != nil || len(r.Typical) > 0 {
-		in.ex = &exemplars{}
-		if r.Slowest != nil {
-			in.ex.slow, in.ex.hasSlow = conv(r.Slowest), true
-		}
-		if r.LatestError != nil {
-			in.ex.lastErr, in.ex.hasErr = conv(r.LatestError), true
-		}
-		for i := range r.Typical {
-			in.ex.typ = append(in.ex.typ, conv(&r.Typical[i]))
-		}
+	if r.Slowest != nil {
+		in.ex.slow, in.ex.hasSlow = conv(r.Slowest), true
+	}
+	if r.LatestError != nil {
+		in.ex.lastErr, in.ex.hasErr = conv(r.LatestError), true
+	}
+	for i := range r.Typical {
+		in.ex.typ = append(in.ex.typ, conv(&r.Typical[i]))
 	}
 	b.merge(&in, a.cfg.ExemplarCandidates, true)
 	if in.calls() > 0 && (!a.clockSet || r.LastSeen > a.clock) {

@@ -2,7 +2,6 @@ package agg
 
 import (
 	"math"
-	"sort"
 
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
 )
@@ -30,6 +29,10 @@ type bins struct {
 // sparseMinEntries is the number of sparse entries below which a store never
 // turns dense (small stores stay sparse whatever their spread).
 const sparseMinEntries = 8
+
+// sparseInitialCap is the capacity (in uint32, two per entry) of a new
+// sparse store.
+const sparseInitialCap = 8
 
 // denseSlack is how many extra bins a dense store allocates on the side it
 // grows, so that a slowly widening distribution does not reallocate on every
@@ -71,10 +74,22 @@ func (b *bins) addSparse(i int32, n uint32) {
 			return
 		}
 	}
-	k := sort.Search(entries, func(k int) bool { return int32(d[2*k]) >= i })
+	// Binary search for the first entry with index >= i.
+	k, hi := 0, entries
+	for k < hi {
+		h := int(uint(k+hi) >> 1)
+		if int32(d[2*h]) < i {
+			k = h + 1
+		} else {
+			hi = h
+		}
+	}
 	if k < entries && int32(d[2*k]) == i {
 		d[2*k+1] = satAdd(d[2*k+1], n)
 		return
+	}
+	if d == nil {
+		d = make([]uint32, 0, sparseInitialCap)
 	}
 	d = append(d, 0, 0)
 	copy(d[2*k+2:], d[2*k:])

@@ -159,7 +159,7 @@ func (a *Aggregator) graphEdge(e *outEdge, sources []string, secs float64) graph
 	if e.acc.sampN > 0 {
 		g.Trust.SamplingRate = float64(e.acc.sampSum) / samplingUnit / float64(e.acc.sampN)
 	}
-	g.Exemplars = a.exemplars(e.acc.ex, g.Stats.Latency.P50, sources)
+	g.Exemplars = a.exemplars(&e.acc.ex, g.Stats.Latency.P50, sources)
 	g.Sources = sourceNames(&e.acc.srcs, sources)
 	return g
 }
@@ -241,9 +241,6 @@ func (a *Aggregator) health(st *graph.Stats) graph.Health {
 // latency is nearest p50ms (successful calls preferred), in that order. Two
 // roles may point at the same call.
 func (a *Aggregator) exemplars(e *exemplars, p50ms float64, sources []string) []graph.Exemplar {
-	if e == nil {
-		return nil
-	}
 	var out []graph.Exemplar
 	conv := func(role string, c *candidate) graph.Exemplar {
 		x := graph.Exemplar{Role: role, TraceID: c.trace.String(), DurationMs: float64(c.dur) / 1e6,
