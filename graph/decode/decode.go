@@ -135,6 +135,24 @@ func (c Config) Bytes(b []byte, f Format) ([]span.Span, error) {
 	return out, err
 }
 
+// skipBOM drops a UTF-8 byte order mark that starts a JSON input and
+// returns its length.
+func skipBOM(br *bufio.Reader, mem *[]byte) int64 {
+	const bom = "\xef\xbb\xbf"
+	if br == nil {
+		if !bytes.HasPrefix(*mem, []byte(bom)) {
+			return 0
+		}
+		*mem = (*mem)[len(bom):]
+		return int64(len(bom))
+	}
+	if p, _ := br.Peek(3); string(p) == bom {
+		br.Discard(3)
+		return int64(len(bom))
+	}
+	return 0
+}
+
 // run dispatches to the decoder for f, reading either from br or from mem.
 func (c Config) run(br *bufio.Reader, mem []byte, f Format, fn func([]span.Span) error) error {
 	em := &emitter{max: c.BatchSpans, hold: -1, fn: fn}
@@ -152,7 +170,9 @@ func (c Config) run(br *bufio.Reader, mem []byte, f Format, fn func([]span.Span)
 			err = (&zipkinProto{em: em, in: in}).run(src)
 		}
 	case OTLPJSON, Zipkin, JaegerJSON:
+		bom := skipBOM(br, &mem)
 		j := newJSONReader(br, mem, f, c.MaxMessageBytes)
+		j.base = bom
 		switch f {
 		case OTLPJSON:
 			err = (&otlpJSON{j: j, em: em, in: in}).run()

@@ -14,7 +14,7 @@ var (
 	ErrUnknownFormat = errors.New("unknown format")
 	// ErrTooLarge reports a message, trace or value larger than
 	// Config.MaxMessageBytes.
-	ErrTooLarge = errors.New("too large")
+	ErrTooLarge = errors.New("message too large")
 	// ErrInvalidID reports a missing, malformed or all-zero trace or span ID.
 	ErrInvalidID = errors.New("invalid id")
 	// ErrSyntax reports input that is not well-formed JSON or protobuf.

@@ -21,6 +21,7 @@ type jsonReader struct {
 	format Format
 	lim    *limitReader // nil when decoding from memory
 	max    int64
+	base   int64  // bytes skipped before the decoder's input (a byte order mark)
 	unit   int64  // offset where the current unit (span, trace) started
 	last   int64  // offset of the value read last, for errors
 	scr    []byte // unquoting scratch
@@ -306,7 +307,7 @@ func (j *jsonReader) wrap(err error, idx int) error {
 		off = j.dec.InputOffset()
 		err = &fieldError{field: "invalid JSON", msg: "unexpected end of input", kind: ErrSyntax}
 	}
-	return &Error{Format: j.format, Offset: off, Index: idx, Err: err}
+	return &Error{Format: j.format, Offset: off + j.base, Index: idx, Err: err}
 }
 
 // errReadLimit is returned by limitReader to stop an oversized unit.
@@ -322,6 +323,10 @@ func (j *jsonReader) topLevel(fn func(k jsontext.Kind) error) error {
 			if err == io.EOF {
 				return nil
 			}
+			return err
+		}
+		if k == '}' || k == ']' {
+			_, err := j.dec.ReadToken() // a stray closing delimiter
 			return err
 		}
 		if err := fn(k); err != nil {

@@ -50,7 +50,7 @@ func (p *pbStream) next(want func(protowire.Number) bool) (pbField, error) {
 		return f, p.errAt(f.tag, err)
 	}
 	if v>>3 == 0 || v>>3 > uint64(protowire.MaxValidNumber) {
-		return f, p.errAt(f.tag, fmt.Errorf("%w: invalid field number %d", ErrSyntax, v>>3))
+		return f, p.errAt(f.tag, syntaxErr("invalid field number %d", v>>3))
 	}
 	f.num, f.typ = protowire.DecodeTag(v)
 	switch f.typ {
@@ -79,7 +79,7 @@ func (p *pbStream) next(want func(protowire.Number) bool) (pbField, error) {
 			err = p.skip(int64(n))
 		}
 	default:
-		return f, p.errAt(f.tag, fmt.Errorf("%w: unsupported wire type %d for field %d", ErrSyntax, f.typ, f.num))
+		return f, p.errAt(f.tag, syntaxErr("unsupported wire type %d for field %d", f.typ, f.num))
 	}
 	if err != nil {
 		if err == io.EOF {
@@ -92,9 +92,14 @@ func (p *pbStream) next(want func(protowire.Number) bool) (pbField, error) {
 
 func (p *pbStream) errAt(off int64, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("%w: truncated message: %w", ErrSyntax, io.ErrUnexpectedEOF)
+		err = syntaxErr("unexpected end of input")
 	}
 	return &pbError{off: off, err: err}
+}
+
+// syntaxErr reports malformed protobuf.
+func syntaxErr(format string, args ...any) error {
+	return fieldErr("invalid protobuf", ErrSyntax, format, args...)
 }
 
 // pbError is a stream-level problem; the decoder adds its format.
@@ -118,14 +123,14 @@ func (p *pbStream) varint() (uint64, error) {
 			return 0, err
 		}
 		if i == 9 && c > 1 {
-			return 0, fmt.Errorf("%w: varint overflows 64 bits", ErrSyntax)
+			return 0, syntaxErr("varint overflows 64 bits")
 		}
 		v |= uint64(c&0x7f) << (7 * i)
 		if c < 0x80 {
 			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: varint overflows 64 bits", ErrSyntax)
+	return 0, syntaxErr("varint overflows 64 bits")
 }
 
 func (p *pbStream) byte() (byte, error) {
@@ -246,5 +251,5 @@ func (m *msgReader) offsetOf(sub []byte) int64 {
 }
 
 func (m *msgReader) fail(code int) error {
-	return &pbError{off: m.base + int64(m.pos), err: fmt.Errorf("%w: %w", ErrSyntax, protowire.ParseError(code))}
+	return &pbError{off: m.base + int64(m.pos), err: syntaxErr("%v", protowire.ParseError(code))}
 }
