@@ -290,9 +290,12 @@ func peerSpan(c *call, inst *instance, tid, sid, parent []byte, f fault, attempt
 	p := c.peer
 	sp := &tracepb.Span{TraceId: tid, SpanId: sid, ParentSpanId: parent, Kind: tracepb.Span_SPAN_KIND_CLIENT, Flags: spanFlags(false)}
 	addr := []*commonpb.KeyValue{str("server.address", p.address), num("server.port", p.port)}
+	if p.name != "" {
+		addr = append(addr, str("peer.service", p.name))
+	}
 	switch p.kind {
 	case peerPostgres:
-		sp.Name = c.op + " " + c.dbName + "." + c.target
+		sp.Name = c.op + " " + c.target
 		sp.Attributes = append([]*commonpb.KeyValue{
 			str("db.system", p.system),
 			str("db.name", c.dbName),
@@ -311,7 +314,6 @@ func peerSpan(c *call, inst *instance, tid, sid, parent []byte, f fault, attempt
 			str("db.system", p.system),
 			str("db.operation.name", c.op),
 			str("db.query.text", c.query),
-			str("db.namespace", "0"),
 		}, addr...)
 		if f != faultNone {
 			sp.Attributes = append(sp.Attributes, str("error.type", "i/o timeout"))

@@ -73,6 +73,9 @@ func (s *GRPCSink) Close() error {
 // reachable through status.FromError / errors.As; rejected spans come back
 // as *PartialSuccessError.
 func (s *GRPCSink) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) error {
+	if err := s.Retry.Validate(); err != nil {
+		return fmt.Errorf("otlp grpc: %w", err)
+	}
 	for retry := 0; ; retry++ {
 		resp, err := s.attempt(ctx, req)
 		if err == nil {

@@ -63,14 +63,18 @@ func flatten(t *testing.T, req *coltracepb.ExportTraceServiceRequest) []flat {
 // index groups spans by trace and by span ID.
 type index struct {
 	traces map[string][]flat
-	byID   map[string]flat // trace+span ID
+	byID   map[string]flat   // trace+span ID
+	kids   map[string][]flat // trace+parent span ID
 }
 
 func newIndex(spans []flat) index {
-	ix := index{traces: map[string][]flat{}, byID: map[string]flat{}}
+	ix := index{traces: map[string][]flat{}, byID: map[string]flat{}, kids: map[string][]flat{}}
 	for _, s := range spans {
 		ix.traces[s.trace()] = append(ix.traces[s.trace()], s)
 		ix.byID[s.trace()+s.id()] = s
+		if len(s.sp.ParentSpanId) > 0 {
+			ix.kids[s.trace()+s.parent()] = append(ix.kids[s.trace()+s.parent()], s)
+		}
 	}
 	return ix
 }
@@ -81,15 +85,7 @@ func (ix index) parentOf(s flat) (flat, bool) {
 }
 
 // children returns the spans whose parent is s.
-func (ix index) children(s flat) []flat {
-	var out []flat
-	for _, c := range ix.traces[s.trace()] {
-		if c.parent() == s.id() && len(c.sp.ParentSpanId) > 0 {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func (ix index) children(s flat) []flat { return ix.kids[s.trace()+s.id()] }
 
 // fakeClock is a settable clock.
 type fakeClock struct{ t time.Time }

@@ -83,6 +83,9 @@ func (r *retryable) Unwrap() error { return r.err }
 // went and why it failed; a *HTTPError or *PartialSuccessError can be
 // recovered with errors.As.
 func (s *HTTPSink) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) error {
+	if err := s.Retry.Validate(); err != nil {
+		return fmt.Errorf("otlp http: %w", err)
+	}
 	body, err := s.encode(req)
 	if err != nil {
 		return fmt.Errorf("otlp http: %w", err)

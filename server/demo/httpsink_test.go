@@ -300,3 +300,14 @@ func TestRetryAfter_parse(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPSink_Export_badRetryConfig(t *testing.T) {
+	sink, rcv, _ := newHTTPSinkTest(t, ok200)
+	sink.Retry.InitialBackoff = 0
+	if err := sink.Export(context.Background(), testBatch(t)); err == nil || !strings.Contains(err.Error(), "initial backoff") {
+		t.Fatalf("Export with zero backoff = %v, want a config error", err)
+	}
+	if n := len(rcv.requests()); n != 0 {
+		t.Errorf("%d requests sent with an invalid retry config", n)
+	}
+}

@@ -66,6 +66,7 @@ type instance struct {
 type peer struct {
 	kind    peerKind
 	system  string // db.system / messaging.system; empty for external APIs
+	name    string // peer.service, when the caller's instrumentation sets it
 	address string // server.address
 	port    int64
 }

@@ -44,9 +44,9 @@ func newSystem(r *rand.Rand, skew time.Duration) *system {
 
 	pgShop := &peer{kind: peerPostgres, system: "postgresql", address: "pg-shop.shop.svc.cluster.local", port: 5432}
 	pgPlatform := &peer{kind: peerPostgres, system: "postgresql", address: "pg-platform.platform.svc.cluster.local", port: 5432}
-	cache := &peer{kind: peerRedis, system: "redis", address: "redis-cache.shop.svc.cluster.local", port: 6379}
-	sessions := &peer{kind: peerRedis, system: "redis", address: "redis-sessions.platform.svc.cluster.local", port: 6379}
-	features := &peer{kind: peerRedis, system: "redis", address: "feature-store.shop.svc.cluster.local", port: 6379}
+	cache := &peer{kind: peerRedis, system: "redis", name: "redis-cache", address: "redis-cache.shop.svc.cluster.local", port: 6379}
+	sessions := &peer{kind: peerRedis, system: "redis", name: "redis-sessions", address: "redis-sessions.platform.svc.cluster.local", port: 6379}
+	features := &peer{kind: peerRedis, system: "redis", name: "feature-store", address: "feature-store.shop.svc.cluster.local", port: 6379}
 	kafka := &peer{kind: peerKafka, system: "kafka", address: "kafka.platform.svc.cluster.local", port: 9092}
 	stripe := &peer{kind: peerHTTPS, address: PaymentProviderAddress, port: 443}
 	carrier := &peer{kind: peerHTTPS, address: CarrierAddress, port: 443}
@@ -68,12 +68,12 @@ func newSystem(r *rand.Rand, skew time.Duration) *system {
 	mlScore := grpc(ml, "ml.v1.ScoringService", "Score", lat(ms(14), 0.5), 0.002,
 		redis(features, "HMGET", "features:{user}", lat(ms(0.6), 0.4)))
 	getUser := grpc(users, "users.v1.UserService", "GetUser", lat(ms(0.5), 0.4), 0.001,
-		sql(pgPlatform, "users", "SELECT", "users", "SELECT id, email, password_hash FROM users WHERE email = $1", dbFast))
+		sql(pgPlatform, "users_db", "SELECT", "users", "SELECT id, email, password_hash FROM users WHERE email = $1", dbFast))
 	getProfile := grpc(users, "users.v1.UserService", "GetProfile", lat(ms(0.6), 0.4), 0.001,
 		redis(cache, "GET", "profile:{user}", quick),
-		sql(pgPlatform, "users", "SELECT", "profiles", "SELECT * FROM profiles WHERE user_id = $1", dbFast).maybe(0.3))
+		sql(pgPlatform, "users_db", "SELECT", "profiles", "SELECT * FROM profiles WHERE user_id = $1", dbFast).maybe(0.3))
 	getContact := grpc(users, "users.v1.UserService", "GetContact", lat(ms(0.4), 0.4), 0.001,
-		sql(pgPlatform, "users", "SELECT", "users", "SELECT email, locale FROM users WHERE id = $1", dbFast))
+		sql(pgPlatform, "users_db", "SELECT", "users", "SELECT email, locale FROM users WHERE id = $1", dbFast))
 	check := grpc(auth, "auth.v1.AuthService", "Check", lat(ms(0.3), 0.4), 0.001,
 		redis(sessions, "GET", "session:{id}", quick))
 	login := grpc(auth, "auth.v1.AuthService", "Login", lat(ms(28), 0.15), 0.002,
@@ -88,24 +88,24 @@ func newSystem(r *rand.Rand, skew time.Duration) *system {
 
 	// Shop services.
 	getStock := grpc(inventory, "inventory.v1.InventoryService", "GetStock", lat(ms(0.4), 0.4), 0.001,
-		sql(pgShop, "inventory", "SELECT", "stock", "SELECT sku, available FROM stock WHERE sku = $1", dbFast).
+		sql(pgShop, "inventory_db", "SELECT", "stock", "SELECT sku, available FROM stock WHERE sku = $1", dbFast).
 			during(IncidentLatencySpike))
 	reserve := grpc(inventory, "inventory.v1.InventoryService", "Reserve", lat(ms(0.6), 0.4), 0.002,
-		sql(pgShop, "inventory", "UPDATE", "stock", "UPDATE stock SET reserved = reserved + $2 WHERE sku = $1", lat(ms(2.5), 0.6)).
+		sql(pgShop, "inventory_db", "UPDATE", "stock", "UPDATE stock SET reserved = reserved + $2 WHERE sku = $1", lat(ms(2.5), 0.6)).
 			during(IncidentLatencySpike).times(1, 3))
 	getPrice := grpc(pricing, "pricing.v1.PricingService", "GetPrice", lat(ms(0.3), 0.4), 0.001,
 		redis(cache, "GET", "price:{sku}", quick),
-		sql(pgShop, "pricing", "SELECT", "prices", "SELECT amount, currency FROM prices WHERE sku = $1", dbFast).maybe(0.2))
+		sql(pgShop, "pricing_db", "SELECT", "prices", "SELECT amount, currency FROM prices WHERE sku = $1", dbFast).maybe(0.2))
 	quote := grpc(pricing, "pricing.v1.PricingService", "Quote", lat(ms(2), 0.5), 0.002,
-		sql(pgShop, "pricing", "SELECT", "promotions", "SELECT * FROM promotions WHERE active AND sku = ANY($1)", lat(ms(3), 0.6)))
+		sql(pgShop, "pricing_db", "SELECT", "promotions", "SELECT * FROM promotions WHERE active AND sku = ANY($1)", lat(ms(3), 0.6)))
 	getProduct := grpc(catalog, "catalog.v1.CatalogService", "GetProduct", lat(ms(0.5), 0.4), 0.001,
 		redis(cache, "GET", "product:{id}", quick),
-		sql(pgShop, "catalog", "SELECT", "products", "SELECT * FROM products WHERE id = $1", dbFast).maybe(0.25))
+		sql(pgShop, "catalog_db", "SELECT", "products", "SELECT * FROM products WHERE id = $1", dbFast).maybe(0.25))
 	listProducts := grpc(catalog, "catalog.v1.CatalogService", "ListProducts", lat(ms(1.5), 0.5), 0.001,
-		sql(pgShop, "catalog", "SELECT", "products", "SELECT * FROM products ORDER BY rank LIMIT 24 OFFSET $1", lat(ms(6), 0.7)))
+		sql(pgShop, "catalog_db", "SELECT", "products", "SELECT * FROM products ORDER BY rank LIMIT 24 OFFSET $1", lat(ms(6), 0.7)))
 	getProducts := grpc(catalog, "catalog.v1.CatalogService", "GetProducts", lat(ms(0.8), 0.4), 0.001,
 		redis(cache, "MGET", "product:{ids}", quick),
-		sql(pgShop, "catalog", "SELECT", "products", "SELECT * FROM products WHERE id = ANY($1)", lat(ms(2.5), 0.6)).maybe(0.3))
+		sql(pgShop, "catalog_db", "SELECT", "products", "SELECT * FROM products WHERE id = ANY($1)", lat(ms(2.5), 0.6)).maybe(0.3))
 	recommend := grpc(reco, "reco.v1.RecommendationService", "Recommend", lat(ms(3), 0.6), 0.003,
 		redis(cache, "GET", "reco:{user}", quick),
 		to(mlScore).during(IncidentNewDependency).optional(),
@@ -118,24 +118,24 @@ func newSystem(r *rand.Rand, skew time.Duration) *system {
 	getCart := grpc(cart, "cart.v1.CartService", "GetCart", lat(ms(0.3), 0.4), 0.001,
 		redis(cache, "HGETALL", "cart:{id}", quick))
 	charge := grpc(payment, "payment.v1.PaymentService", "Charge", lat(ms(1.5), 0.4), 0.001,
-		sql(pgShop, "payments", "INSERT", "payments", "INSERT INTO payments (order_id, amount, state) VALUES ($1, $2, 'pending')", dbFast),
+		sql(pgShop, "payments_db", "INSERT", "payments", "INSERT INTO payments (order_id, amount, state) VALUES ($1, $2, 'pending')", dbFast),
 		https(stripe, "POST", "/v1/charges", lat(ms(180), 0.45).withTail(0.02, 6)).retry(2).during(IncidentErrorBurst),
-		sql(pgShop, "payments", "UPDATE", "payments", "UPDATE payments SET state = $2 WHERE order_id = $1", dbFast))
+		sql(pgShop, "payments_db", "UPDATE", "payments", "UPDATE payments SET state = $2 WHERE order_id = $1", dbFast))
 	ship := consume(shipping, OrdersTopic, lat(ms(1), 0.5), 0.002,
-		sql(pgShop, "shipping", "INSERT", "shipments", "INSERT INTO shipments (order_id, address) VALUES ($1, $2)", dbFast),
+		sql(pgShop, "shipping_db", "INSERT", "shipments", "INSERT INTO shipments (order_id, address) VALUES ($1, $2)", dbFast),
 		https(carrier, "POST", "/v1/labels", lat(ms(90), 0.5)).retry(1))
 	placeOrder := grpc(checkout, "checkout.v1.CheckoutService", "PlaceOrder", lat(ms(2), 0.5), 0.002,
 		to(getCart),
 		to(quote).together(),
 		to(reserve).retry(1),
 		to(charge),
-		sql(pgShop, "orders", "INSERT", "orders", "INSERT INTO orders (id, user_id, total) VALUES ($1, $2, $3)", dbFast),
+		sql(pgShop, "orders_db", "INSERT", "orders", "INSERT INTO orders (id, user_id, total) VALUES ($1, $2, $3)", dbFast),
 		publish(kafka, OrdersTopic,
 			consumer{ep: ship, lag: lat(ms(25), 0.9).withTail(0.02, 10)},
 			consumer{ep: notifyOrder, linked: true, lag: lat(ms(60), 0.9).withTail(0.02, 10)}))
 	placeOrder.internal = "process order"
 	listOrders := grpc(checkout, "checkout.v1.CheckoutService", "ListOrders", lat(ms(0.8), 0.4), 0.001,
-		sql(pgShop, "orders", "SELECT", "orders", "SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 20", lat(ms(3), 0.6)))
+		sql(pgShop, "orders_db", "SELECT", "orders", "SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC LIMIT 20", lat(ms(3), 0.6)))
 
 	// Gateway routes: authenticate, then call the backends.
 	gwWork := lat(ms(0.4), 0.4)
