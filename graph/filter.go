@@ -39,10 +39,11 @@ func NamespaceGroupID(ns string) string { return NamespaceGroupPrefix + ns }
 //     focus are shown without an edge between them; with Up = 2 that edge
 //     is walked too. A focus that names no remaining node gives an empty
 //     graph.
-//  8. With v.Group == GroupNamespace, every node with a Namespace gets
+//  8. With v.Group == GroupNamespace, every node left with a Namespace gets
 //     Group = NamespaceGroupID(Namespace), and one node of kind NodeGroup
 //     is added per namespace with that ID, Name and Namespace set to the
-//     namespace, and figures aggregated over its members: Calls, Errors and
+//     namespace, and figures aggregated over its members left after steps
+//     1 to 7 (so a focused View's group shows only what is drawn): Calls, Errors and
 //     Rate summed, ErrorRate = Errors/Calls, each Latency quantile the
 //     largest among members (an upper bound; the per-side latencies are
 //     left unset), Health the worst among members, Sources the sorted union.

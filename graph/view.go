@@ -135,9 +135,11 @@ func ParseView(query string, ignore ...string) (View, error) {
 	return ParseViewValues(vals, ignore...)
 }
 
-// ParseViewValues is ParseView for already parsed query values.
+// ParseViewValues is ParseView for already parsed query values. Ignored
+// parameters are not read, even when they share a name with a View
+// parameter.
 func ParseViewValues(vals url.Values, ignore ...string) (View, error) {
-	var p viewParser
+	p := viewParser{vals: make(url.Values, len(vals))}
 	for _, key := range slices.Sorted(maps.Keys(vals)) {
 		vs := vals[key]
 		if slices.Contains(ignore, key) {
@@ -149,9 +151,9 @@ func ParseViewValues(vals url.Values, ignore ...string) (View, error) {
 		if len(vs) > 1 {
 			return View{}, &ViewError{Param: key, Reason: fmt.Sprintf("given %d times", len(vs))}
 		}
+		p.vals[key] = vs
 	}
 	v := View{}
-	p.vals = vals
 	v.Window = p.window()
 	v.From, v.To = p.timeRange()
 	v.Focus = p.focus()

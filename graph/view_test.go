@@ -130,6 +130,10 @@ func TestParseView_ignore(t *testing.T) {
 	if _, err := ParseView("token=abc&theme=dark", "token"); err == nil {
 		t.Error("theme accepted without being ignored")
 	}
+	v, err = ParseView("layout=mine&focus=a", "layout")
+	if err != nil || v.Layout != LayoutDotLR {
+		t.Errorf("ignored layout parameter was read: %+v, %v", v, err)
+	}
 }
 
 func TestParseView_unknownParamsDeterministic(t *testing.T) {
