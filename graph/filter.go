@@ -39,16 +39,16 @@ func NamespaceGroupID(ns string) string { return NamespaceGroupPrefix + ns }
 //     focus are shown without an edge between them; with Up = 2 that edge
 //     is walked too. A focus that names no remaining node gives an empty
 //     graph.
-//  8. With v.Group == GroupNamespace, every node left with a Namespace gets
-//     Group = NamespaceGroupID(Namespace), and one node of kind NodeGroup
-//     is added per namespace with that ID, Name and Namespace set to the
-//     namespace, and figures aggregated over its members left after steps
-//     1 to 7 (so a focused View's group shows only what is drawn): Calls, Errors and
-//     Rate summed, ErrorRate = Errors/Calls, each Latency quantile the
-//     largest among members (an upper bound; the per-side latencies are
-//     left unset), Health the worst among members, Sources the sorted union.
-//     Nodes without a namespace get no group. A group node whose ID is
-//     already taken by a node of another kind is not added.
+//  8. With v.Group == GroupNamespace, every node left with a Namespace
+//     gets Group = NamespaceGroupID(Namespace), and one node of kind
+//     NodeGroup is added per namespace, with that ID, Name and Namespace
+//     set to the namespace, and figures aggregated over the members left
+//     after steps 1 to 7 (a focused View's group sums only what is drawn):
+//     Calls, Errors and Rate summed, ErrorRate = Errors/Calls, each
+//     Latency quantile the largest among members (an upper bound; the
+//     per-side latencies stay unset), Health the worst among members,
+//     Sources the sorted union. Nodes without a namespace get no group. A
+//     group node whose ID another node already has is not added.
 func Filter(s Snapshot, v View) Snapshot {
 	f := newFilter(s, v)
 	f.dropGroupNodes()
