@@ -43,15 +43,23 @@ func isPeerCall(s flat) bool {
 	return !strings.Contains(s.str("url.full"), ".svc.cluster.local")
 }
 
-func TestGenerator_Batch_structure(t *testing.T) {
+// TestGenerator_Batch_fullCycle checks one full incident cycle of traffic,
+// so every phase shows up.
+func TestGenerator_Batch_fullCycle(t *testing.T) {
 	const skew = 2 * time.Millisecond
 	g := newTestGenerator(t, func(c *Config) { c.MaxClockSkew = skew })
 	if t0.Unix()%180 != 0 {
 		t.Fatalf("t0 %v is not a cycle start", t0)
 	}
-	// One full incident cycle, so every phase shows up.
 	spans := generate(t, g, t0, 180, 8)
 	ix := newIndex(spans)
+	t.Run("structure", func(t *testing.T) { checkStructure(t, spans, ix, skew) })
+	t.Run("coverage", func(t *testing.T) { checkCoverage(t, g, spans, ix) })
+	t.Run("retries", func(t *testing.T) { checkRetries(t, spans, ix) })
+}
+
+// checkStructure checks IDs, parents, kinds, timing and roots.
+func checkStructure(t *testing.T, spans []flat, ix index, skew time.Duration) {
 	tol := int64(2 * skew)
 
 	seenSpan := map[string]bool{}
@@ -164,10 +172,9 @@ func checkChildren(t *testing.T, ix index, s flat) {
 	}
 }
 
-func TestGenerator_Batch_coverage(t *testing.T) {
-	g := newTestGenerator(t, nil)
-	spans := generate(t, g, t0, 180, 8)
-	ix := newIndex(spans)
+// checkCoverage checks that every service, namespace and kind of peer
+// and messaging shows up.
+func checkCoverage(t *testing.T, g *Generator, spans []flat, ix index) {
 
 	services := map[string]string{}
 	for _, s := range spans {
@@ -251,10 +258,8 @@ func TestGenerator_Batch_coverage(t *testing.T) {
 
 func hexs(b []byte) string { return hex.EncodeToString(b) }
 
-func TestGenerator_Batch_retries(t *testing.T) {
-	g := newTestGenerator(t, nil)
-	spans := generate(t, g, t0, 180, 8)
-	ix := newIndex(spans)
+// checkRetries checks that every retry follows a failed attempt.
+func checkRetries(t *testing.T, spans []flat, ix index) {
 	checked := 0
 	for _, s := range spans {
 		n := s.num("http.request.resend_count")
