@@ -13,6 +13,16 @@ const (
 	actionFit = "spanmap/fit"
 	// actionZoom zooms the map around its centre; Value is the factor.
 	actionZoom = "spanmap/zoom"
+	// actionView switches to another View; Value is a graph.View.
+	actionView = "spanmap/view"
+	// actionFocusView focuses the View on a node; Value is the node ID.
+	actionFocusView = "spanmap/focus-view"
+	// actionPause toggles live updates.
+	actionPause = "spanmap/pause"
+	// actionLabels switches the edge labels; Value is a LabelMode.
+	actionLabels = "spanmap/labels"
+	// actionTheme toggles the dark and light themes.
+	actionTheme = "spanmap/theme"
 )
 
 // Selection names the selected map element.

@@ -125,3 +125,26 @@ func Focused(v graph.View, id string) graph.View {
 	v.Focus = id
 	return v.Normalize()
 }
+
+// ExportFormats are the static renderings the server offers for a View,
+// as file extensions with their labels.
+func ExportFormats() [][2]string {
+	return [][2]string{
+		{"svg", "SVG image"},
+		{"png", "PNG image"},
+		{"mmd", "Mermaid"},
+		{"dot", "Graphviz DOT"},
+		{"json", "JSON"},
+	}
+}
+
+// ExportURL is the stable address of a View rendered as format (an
+// extension from ExportFormats), for wikis and docs: /api/v1/graph.<ext>,
+// or /api/v1/graph for JSON, with the View's query string.
+func ExportURL(format string, v graph.View, token string) string {
+	path := "/api/v1/graph"
+	if format != "json" {
+		path += "." + format
+	}
+	return PageURL(path, v, token)
+}

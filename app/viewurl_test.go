@@ -126,3 +126,20 @@ func TestViewURL_Focused_keepsHops(t *testing.T) {
 		t.Errorf("Focused kept = %+v", v)
 	}
 }
+
+func TestViewURL_ExportURL_paths(t *testing.T) {
+	v := graph.View{Focus: "cart", Up: 1, Down: 1}
+	tests := []struct{ format, want string }{
+		{"svg", "/api/v1/graph.svg?focus=cart"},
+		{"mmd", "/api/v1/graph.mmd?focus=cart"},
+		{"json", "/api/v1/graph?focus=cart"},
+	}
+	for _, tt := range tests {
+		if got := ExportURL(tt.format, v, ""); got != tt.want {
+			t.Errorf("ExportURL(%s) = %q, want %q", tt.format, got, tt.want)
+		}
+	}
+	if got := ExportURL("png", graph.View{}, "t"); got != "/api/v1/graph.png?access_token=t" {
+		t.Errorf("ExportURL png = %q", got)
+	}
+}

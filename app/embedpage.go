@@ -1,0 +1,93 @@
+package app
+
+import (
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	"github.com/spanmap/spanmap/graph"
+)
+
+// embedPage is the chrome-less live map at "/embed" for iframes in wikis
+// and dashboards: the map with its zoom controls, a small live indicator
+// and a link to the full map with the same View. Clicking selects and
+// highlights; the details live on the full map. The theme comes from the
+// user's stored preference or the system setting.
+type embedPage struct {
+	app.Compo
+
+	s        session
+	selected Selection
+	labels   LabelMode
+	theme    string
+}
+
+// newEmbedPage returns the embed page before it connects.
+func newEmbedPage() *embedPage {
+	return &embedPage{labels: LabelRate, theme: ThemeDark, s: session{view: graph.DefaultView()}}
+}
+
+// OnMount loads the preferences and starts the stream.
+func (p *embedPage) OnMount(ctx app.Context) {
+	p.theme, p.labels = loadPrefs(ctx)
+	applyTheme(p.theme)
+	ctx.Page().SetTitle("spanmap")
+	p.s.start(ctx)
+	ctx.Handle(actionSelect, p.handleSelect)
+}
+
+// OnNav follows URL changes.
+func (p *embedPage) OnNav(ctx app.Context) {
+	if p.s.started {
+		p.s.nav(ctx)
+	}
+}
+
+// OnDismount stops the stream.
+func (p *embedPage) OnDismount() { p.s.stop() }
+
+func (p *embedPage) handleSelect(ctx app.Context, a app.Action) {
+	if sel, ok := a.Value.(Selection); ok {
+		p.selected = sel
+	}
+}
+
+// Render draws the embedded map.
+func (p *embedPage) Render() app.UI {
+	canvas := newMapCanvas()
+	canvas.Snapshot = p.s.shown
+	canvas.Selected = p.selected
+	canvas.Labels = p.labels
+	canvas.Highlights = p.s.highlights
+	canvas.FitKey = p.s.view.Encode()
+	canvas.Compact = true
+
+	l := newLiveStatus()
+	l.Paused = p.s.paused
+	l.Connected = p.s.conn.connected
+	l.Started = p.s.started
+	l.ConnErr = p.s.conn.err
+	l.RetryIn = p.s.conn.retryIn
+	l.Age = p.s.age().Truncate(time.Second)
+	l.HasData = p.s.live.have
+
+	body := []app.UI{canvas}
+	if st := p.s.state(); st != stateMap {
+		e := newEmptyState()
+		e.State = st
+		e.Err = p.s.conn.err
+		e.ResetURL = PageURL(PathEmbed, graph.DefaultView(), p.s.token)
+		body = append(body, e)
+	}
+	body = append(body, app.Div().Class("embed-bar").Body(
+		l,
+		app.A().Class("button small").Href(PageURL(PathMap, p.s.view, p.s.token)).
+			Target("_blank").Rel("noopener").Title("open this view in spanmap").Text("open full map ↗"),
+	))
+	if m := StaleMessage(p.s.live.status); m != "" {
+		body = append(body, app.Div().Class("banner stale embed-banner").Role("status").Text(m))
+	}
+	if p.s.viewErr != "" {
+		body = append(body, app.Div().Class("banner error embed-banner").Role("alert").Text(p.s.viewErr))
+	}
+	return app.Div().Class("spanmap", "embed", "theme-"+p.theme).Body(body...)
+}
