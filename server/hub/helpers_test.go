@@ -204,8 +204,9 @@ func (e *env) quiet() bool {
 // client is a test subscriber that rebuilds its View from the snapshot and
 // diffs it receives, like the browser does.
 type client struct {
-	t    testing.TB
-	conn *websocket.Conn
+	t       testing.TB
+	conn    *websocket.Conn
+	started bool
 
 	mu        sync.Mutex
 	snap      graph.Snapshot
@@ -237,12 +238,16 @@ func (e *env) dial(opts *websocket.DialOptions) *client {
 // start reads and applies messages on a goroutine until the connection
 // ends.
 func (c *client) start() *client {
+	c.started = true
 	go c.read()
 	return c
 }
 
 func (c *client) close() {
 	c.conn.CloseNow()
+	if !c.started {
+		return
+	}
 	select {
 	case <-c.done:
 	case <-time.After(10 * time.Second):
