@@ -69,7 +69,8 @@ type Deriver struct {
 	linkWait map[linkKey][]uint32
 
 	stack   []uint32
-	sharedN int // records that are shared server halves
+	sharedN int    // records that are shared server halves
+	sink    uint32 // keeps cache-warming reads alive
 	stats   Stats
 }
 
@@ -120,10 +121,45 @@ func (d *Deriver) Add(spans []span.Span, dst []Observation) []Observation {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	expire := d.now().UnixNano() + int64(d.cfg.TTL)
-	for i := range spans {
-		dst = d.add(&spans[i], expire, dst)
+	for i := 0; i < len(spans); i += touchAhead {
+		end := min(i+touchAhead, len(spans))
+		d.touchSpans(spans[i:end])
+		for j := i; j < end; j++ {
+			dst = d.add(&spans[j], expire, dst)
+		}
 	}
 	return dst
+}
+
+// touchAhead is how many spans or records are warmed at once.
+const touchAhead = 256
+
+// touchSpans reads the table cells a run of spans will probe, so the cache
+// misses overlap instead of happening one after another.
+func (d *Deriver) touchSpans(spans []span.Span) {
+	var sum uint32
+	im, wm := d.index.mask, d.waiters.mask
+	for i := range spans {
+		s := &spans[i]
+		sum += d.index.e[hashKey(&s.TraceID, s.SpanID, false)&im].ref
+		sum += d.waiters.e[hashKey(&s.TraceID, s.SpanID, false)&wm].ref
+		if !s.ParentID.IsZero() {
+			h := hashKey(&s.TraceID, s.ParentID, false)
+			sum += d.index.e[h&im].ref + d.waiters.e[h&wm].ref
+		}
+	}
+	d.sink += sum
+}
+
+// touchHead warms the table cells of the n oldest records.
+func (d *Deriver) touchHead(n int) {
+	var sum uint32
+	n = min(n, d.ring.len())
+	for seq := d.ring.head; seq != d.ring.head+uint32(n); seq++ {
+		r := d.ring.at(seq & d.ring.mask)
+		sum += d.index.e[hashKey(&r.trace, r.id, r.has(fShared))&d.index.mask].ref
+	}
+	d.sink += sum
 }
 
 // Expire settles the spans whose TTL has passed (by now()) and appends the
@@ -132,7 +168,10 @@ func (d *Deriver) Expire(dst []Observation) []Observation {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now().UnixNano()
-	for d.ring.len() > 0 && d.ring.at(d.ring.headSlot()).expire <= now {
+	for i := 0; d.ring.len() > 0 && d.ring.at(d.ring.headSlot()).expire <= now; i++ {
+		if i%touchAhead == 0 {
+			d.touchHead(touchAhead)
+		}
 		dst = d.popHead(dst, false)
 		d.stats.Expired++
 	}

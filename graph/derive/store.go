@@ -163,9 +163,11 @@ type slotEntry struct {
 	ref  uint32
 }
 
-// table is an open-addressing hash table with linear probing and
-// backward-shift deletion. Keys live in the records; the table compares the
-// stored hash first and asks the caller to confirm a match.
+// table is an open-addressing hash table with linear probing, Robin Hood
+// placement (an entry far from its home position displaces one closer to
+// its own) and backward-shift deletion, so a miss stops as soon as it meets
+// an entry nearer home than the probe. Keys live in the records; the table
+// compares the stored hash first and asks the caller to confirm a match.
 type table struct {
 	e    []slotEntry
 	mask uint32
@@ -178,13 +180,16 @@ func newTable() table {
 	return table{e: make([]slotEntry, minTableSize), mask: minTableSize - 1}
 }
 
+// dist is how far position i is from the home position of hash h.
+func (t *table) dist(h, i uint32) uint32 { return (i - h) & t.mask }
+
 // find returns the position of the entry matching h for which match(ref)
 // is true, or -1.
 func (t *table) find(h uint32, match func(ref uint32) bool) int {
 	i := h & t.mask
-	for {
+	for d := uint32(0); ; d++ {
 		e := &t.e[i]
-		if e.ref == 0 {
+		if e.ref == 0 || t.dist(e.hash, i) < d {
 			return -1
 		}
 		if e.hash == h && match(e.ref) {
@@ -199,29 +204,38 @@ func (t *table) insert(h, ref uint32) {
 	if (t.n+1)*4 > len(t.e)*3 {
 		t.grow()
 	}
-	i := h & t.mask
-	for t.e[i].ref != 0 {
+	t.place(slotEntry{hash: h, ref: ref})
+	t.n++
+}
+
+// place puts e at its Robin Hood position.
+func (t *table) place(e slotEntry) {
+	i := e.hash & t.mask
+	for d := uint32(0); ; d++ {
+		cur := &t.e[i]
+		if cur.ref == 0 {
+			*cur = e
+			return
+		}
+		if cd := t.dist(cur.hash, i); cd < d {
+			e, *cur = *cur, e
+			d = cd
+		}
 		i = (i + 1) & t.mask
 	}
-	t.e[i] = slotEntry{hash: h, ref: ref}
-	t.n++
 }
 
 // remove deletes the entry at position i, shifting later entries back.
 func (t *table) remove(i int) {
 	pos := uint32(i)
-	j := pos
 	for {
-		j = (j + 1) & t.mask
-		e := t.e[j]
-		if e.ref == 0 {
+		next := (pos + 1) & t.mask
+		e := t.e[next]
+		if e.ref == 0 || t.dist(e.hash, next) == 0 {
 			break
 		}
-		home := e.hash & t.mask
-		if (j-home)&t.mask >= (j-pos)&t.mask {
-			t.e[pos] = e
-			pos = j
-		}
+		t.e[pos] = e
+		pos = next
 	}
 	t.e[pos] = slotEntry{}
 	t.n--
@@ -235,13 +249,8 @@ func (t *table) grow() {
 	t.e = make([]slotEntry, len(old)*2)
 	t.mask = uint32(len(t.e) - 1)
 	for _, e := range old {
-		if e.ref == 0 {
-			continue
+		if e.ref != 0 {
+			t.place(e)
 		}
-		i := e.hash & t.mask
-		for t.e[i].ref != 0 {
-			i = (i + 1) & t.mask
-		}
-		t.e[i] = e
 	}
 }
