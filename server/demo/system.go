@@ -8,7 +8,9 @@ import (
 
 // Namespaces of the demo services (service.namespace).
 const (
-	NamespaceShop     = "shop"
+	// NamespaceShop holds the storefront and order services.
+	NamespaceShop = "shop"
+	// NamespacePlatform holds the gateway, identity and messaging services.
 	NamespacePlatform = "platform"
 )
 

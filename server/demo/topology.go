@@ -5,11 +5,16 @@ import (
 	"time"
 )
 
-// Peer addresses of the demo's uninstrumented dependencies.
+// Names of the demo's uninstrumented dependencies.
 const (
+	// PaymentProviderAddress is the server.address of the external payment
+	// provider payment calls (no peer.service).
 	PaymentProviderAddress = "api.stripe-like.example"
-	CarrierAddress         = "api.carrier.example"
-	MailRelayAddress       = "smtp.mail-relay.example"
+	// CarrierAddress is the server.address of the shipping carrier's API.
+	CarrierAddress = "api.carrier.example"
+	// MailRelayAddress is the server.address of the SMTP relay email-worker
+	// sends through.
+	MailRelayAddress = "smtp.mail-relay.example"
 	// OrdersTopic is the Kafka topic checkout publishes orders to.
 	OrdersTopic = "orders"
 	// EmailsTopic is the Kafka topic notification publishes mails to.
