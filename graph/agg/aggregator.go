@@ -94,7 +94,7 @@ func (a *Aggregator) Add(source string, obs []derive.Observation) {
 		if s == nil || s.op != o.Operation {
 			s = a.series(e, o.Operation)
 		}
-		s.bucket(floorDiv(o.Time, a.width)).observe(a.m, o, src, k)
+		s.bucket(floorDiv(o.Time, a.width), a.width, k).observe(a.m, o, src, k)
 		if !a.clockSet || o.Time > a.clock {
 			a.clock, a.clockSet = o.Time, true
 		}
@@ -192,20 +192,27 @@ func (a *Aggregator) series(e *edge, op string) *series {
 	return s
 }
 
-// Prune drops the buckets that ended at least Retention before now, then
-// forgets series, edges and nodes left without data. It does nothing when
-// Retention is zero.
+// Prune drops the buckets that ended at least Retention before now (none
+// when Retention is zero) and forgets series, edges and nodes left without
+// data; it then packs the buckets that ended at least CompactAfter before
+// now (none when CompactAfter is zero).
 func (a *Aggregator) Prune(now time.Time) {
-	if a.cfg.Retention == 0 {
-		return
+	cut := int64(math.MinInt64)
+	if a.cfg.Retention > 0 {
+		cut = floorDiv(now.Add(-a.cfg.Retention).UnixNano(), a.width)
 	}
-	cut := floorDiv(now.Add(-a.cfg.Retention).UnixNano(), a.width)
+	pack := int64(math.MinInt64)
+	if a.cfg.CompactAfter > 0 {
+		pack = floorDiv(now.Add(-a.cfg.CompactAfter).UnixNano(), a.width)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	var scratch []byte
 	for key, e := range a.edges {
 		for op, s := range e.ops {
 			s.dropBefore(cut)
-			if len(s.buckets) == 0 {
+			scratch = s.compact(pack, a.width, scratch)
+			if s.isEmpty() {
 				delete(e.ops, op)
 				if op != OtherOperation {
 					e.named--
@@ -248,9 +255,8 @@ func (a *Aggregator) Bounds() (from, to time.Time) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for _, e := range a.edges {
 		for _, s := range e.ops {
-			if len(s.buckets) > 0 {
-				lo = min(lo, s.buckets[0].idx)
-				hi = max(hi, s.buckets[len(s.buckets)-1].idx)
+			if l, h, ok := s.bounds(); ok {
+				lo, hi = min(lo, l), max(hi, h)
 			}
 		}
 	}
@@ -290,8 +296,9 @@ type Counters struct {
 	// Nodes, Edges and Series count the registry entries, edge series
 	// (from, to, kind) and operation series held.
 	Nodes, Edges, Series int
-	// Buckets counts the buckets held over all series.
-	Buckets int
+	// Buckets counts the buckets held over all series, Packed those of
+	// them that are packed and PackedBytes the bytes these take.
+	Buckets, Packed, PackedBytes int
 	// Skipped counts calls without a From or To ID.
 	Skipped int64
 	// Sources are the per-source totals, sorted by name.
@@ -306,7 +313,11 @@ func (a *Aggregator) Counters() Counters {
 	for _, e := range a.edges {
 		c.Series += len(e.ops)
 		for _, s := range e.ops {
-			c.Buckets += len(s.buckets)
+			c.Buckets += len(s.buckets) + len(s.packed)
+			c.Packed += len(s.packed)
+			for _, p := range s.packed {
+				c.PackedBytes += len(p.data)
+			}
 		}
 	}
 	c.Sources = append([]SourceCounters(nil), a.perSource...)

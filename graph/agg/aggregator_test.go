@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"sync"
 	"testing"
@@ -599,4 +600,31 @@ func TestNew_panicsOnInvalidConfig(t *testing.T) {
 		}
 	}()
 	New(Config{})
+}
+
+// TestAggregator_Snapshot_orderIndependent feeds the same calls in time
+// order and shuffled, in different batches: snapshots must be identical.
+func TestAggregator_Snapshot_orderIndependent(t *testing.T) {
+	obs := benchObservations(20000, 30, 80, 3, 3*time.Minute)
+	for i := range obs {
+		obs[i].Error = i%17 == 0
+	}
+	x := newAgg(t, nil)
+	x.Add("src", obs)
+	shuffled := append([]derive.Observation(nil), obs...)
+	r := rand.New(rand.NewPCG(5, 6))
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	y := newAgg(t, nil)
+	for i := 0; i < len(shuffled); i += 333 {
+		y.Add("src", shuffled[i:min(i+333, len(shuffled))])
+	}
+	for _, opt := range []Options{{}, {Operations: true}} {
+		a := x.Snapshot(t0, t0.Add(3*time.Minute), opt)
+		if b := y.Snapshot(t0, t0.Add(3*time.Minute), opt); !reflect.DeepEqual(a, b) {
+			t.Errorf("opt %+v: snapshots differ with input order", opt)
+		}
+		if b := x.Snapshot(t0, t0.Add(3*time.Minute), opt); !reflect.DeepEqual(a, b) {
+			t.Errorf("opt %+v: repeated snapshots differ", opt)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"bytes"
 	"math"
 	"math/bits"
 
@@ -88,56 +89,97 @@ type candidate struct {
 }
 
 // exemplars keeps the candidates of a bucket: the slowest call, the latest
-// error and a uniform reservoir sample of calls for the typical exemplar.
+// error and a sample of calls for the typical exemplar. The sample keeps the
+// k calls of lowest priority, a hash of trace ID and start time (bottom-k
+// sampling): trace IDs are random, so it is a uniform sample, and the result
+// does not depend on the order of calls or merges, so merged windows are
+// reproducible.
 type exemplars struct {
 	slow, lastErr   candidate
 	hasSlow, hasErr bool
-	// seen counts what the reservoir was offered.
-	seen int64
-	typ  []candidate
+	// top is the index in typ of the highest priority, topPrio its value.
+	top     int32
+	topPrio uint64
+	typ     []candidate
 }
 
-// offer considers c for every role; k bounds the reservoir.
-func (e *exemplars) offer(c candidate, k int) {
-	if !e.hasSlow || c.dur > e.slow.dur || (c.dur == e.slow.dur && c.t > e.slow.t) {
-		e.slow, e.hasSlow = c, true
+// priority is the sampling priority of c.
+func (c *candidate) priority() uint64 { return mix(c.trace, c.t) }
+
+// slower reports whether c beats o for the slowest role.
+func (c *candidate) slower(o *candidate) bool {
+	if c.dur != o.dur {
+		return c.dur > o.dur
 	}
-	if c.err && (!e.hasErr || c.t > e.lastErr.t || (c.t == e.lastErr.t && c.dur > e.lastErr.dur)) {
-		e.lastErr, e.hasErr = c, true
+	if c.t != o.t {
+		return c.t > o.t
+	}
+	return bytes.Compare(c.trace[:], o.trace[:]) > 0
+}
+
+// later reports whether c beats o for the latest-error role.
+func (c *candidate) later(o *candidate) bool {
+	if c.t != o.t {
+		return c.t > o.t
+	}
+	if c.dur != o.dur {
+		return c.dur > o.dur
+	}
+	return bytes.Compare(c.trace[:], o.trace[:]) > 0
+}
+
+// offer considers c for every role; k bounds the sample.
+func (e *exemplars) offer(c *candidate, k int) {
+	if !e.hasSlow || c.slower(&e.slow) {
+		e.slow, e.hasSlow = *c, true
+	}
+	if c.err && (!e.hasErr || c.later(&e.lastErr)) {
+		e.lastErr, e.hasErr = *c, true
 	}
 	e.sample(c, k)
 }
 
-// sample offers c to the reservoir of size k (Algorithm R). The random
-// choice hashes the trace ID with the running count, so results do not
-// depend on a global random source and repeat for the same input.
-func (e *exemplars) sample(c candidate, k int) {
+// sample offers c to the bottom-k sample.
+func (e *exemplars) sample(c *candidate, k int) {
 	if k == 0 {
 		return
 	}
-	e.seen++
 	if len(e.typ) < k {
 		if e.typ == nil {
 			e.typ = make([]candidate, 0, k)
 		}
-		e.typ = append(e.typ, c)
+		e.typ = append(e.typ, *c)
+		if len(e.typ) == k {
+			e.findTop()
+		}
 		return
 	}
-	if j := mix(c.trace, e.seen) % uint64(e.seen); j < uint64(k) {
-		e.typ[j] = c
+	if p := c.priority(); p < e.topPrio {
+		e.typ[e.top] = *c
+		e.findTop()
 	}
 }
 
-// merge folds o into e; the reservoir keeps at most k candidates.
+// findTop locates the highest priority of a full sample.
+func (e *exemplars) findTop() {
+	e.top, e.topPrio = 0, 0
+	for i := range e.typ {
+		if p := e.typ[i].priority(); i == 0 || p > e.topPrio {
+			e.top, e.topPrio = int32(i), p
+		}
+	}
+}
+
+// merge folds o into e; the sample keeps at most k candidates.
 func (e *exemplars) merge(o *exemplars, k int) {
-	if o.hasSlow && (!e.hasSlow || o.slow.dur > e.slow.dur || (o.slow.dur == e.slow.dur && o.slow.t > e.slow.t)) {
+	if o.hasSlow && (!e.hasSlow || o.slow.slower(&e.slow)) {
 		e.slow, e.hasSlow = o.slow, true
 	}
-	if o.hasErr && (!e.hasErr || o.lastErr.t > e.lastErr.t || (o.lastErr.t == e.lastErr.t && o.lastErr.dur > e.lastErr.dur)) {
+	if o.hasErr && (!e.hasErr || o.lastErr.later(&e.lastErr)) {
 		e.lastErr, e.hasErr = o.lastErr, true
 	}
-	for _, c := range o.typ {
-		e.sample(c, k)
+	for i := range o.typ {
+		e.sample(&o.typ[i], k)
 	}
 }
 
@@ -154,7 +196,7 @@ func mix(t span.TraceID, n int64) uint64 {
 	return x
 }
 
-// observe counts one call. k is the reservoir size for typical exemplars.
+// observe counts one call. k is the sample size for typical exemplars.
 func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Observation, src int, k int) {
 	if o.Paired {
 		b.paired++
@@ -187,10 +229,11 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 		}
 		b.lag.add(m, o.QueueLag)
 	}
-	b.ex.offer(candidate{trace: o.TraceID, dur: max(o.Latency(), 0), t: o.Time, src: int32(src), err: o.Error}, k)
+	c := candidate{trace: o.TraceID, dur: max(o.Latency(), 0), t: o.Time, src: int32(src), err: o.Error}
+	b.ex.offer(&c, k)
 }
 
-// merge folds o into b (b.idx is kept). k bounds the typical reservoir;
+// merge folds o into b (b.idx is kept). k bounds the typical sample;
 // withExemplars false skips exemplars (node accumulators).
 func (b *bucket) merge(o *bucket, k int, withExemplars bool) {
 	if o.lastSeen > b.lastSeen || b.calls() == 0 {

@@ -19,6 +19,12 @@ type Config struct {
 	// Zero keeps everything (the CLI aggregating a whole file). Default 65m:
 	// the longest live window (1h) plus slack for late spans.
 	Retention time.Duration
+	// CompactAfter is the age (behind the time passed to Prune) from which
+	// buckets are packed into a compact byte form: about a quarter of the
+	// memory, at the price of decoding them for every window that reads them
+	// and of unpacking one that receives a late call. Zero never packs.
+	// Default 5m, so the 1m and 5m windows read live buckets only.
+	CompactAfter time.Duration
 	// MaxOperationsPerEdge bounds the distinct operations tracked per edge;
 	// calls of further operations are counted under OtherOperation. An
 	// operation frees its slot when Prune drops its last bucket. Default 50.
@@ -35,10 +41,10 @@ type Config struct {
 	// LatencyFailingMs is the p99 latency in milliseconds from which a node
 	// or edge is failing; 0 disables the latency rule. Default 0.
 	LatencyFailingMs float64
-	// ExemplarCandidates is how many calls each bucket keeps (a uniform
-	// reservoir sample) as candidates for the "typical" exemplar; the slowest
-	// call and the latest error are always kept. 0 disables the typical
-	// exemplar. Default 3.
+	// ExemplarCandidates is how many calls each bucket keeps (a uniform,
+	// order-independent sample: the lowest hashes of trace ID and time) as
+	// candidates for the "typical" exemplar; the slowest call and the latest
+	// error are always kept. 0 disables the typical exemplar. Default 3.
 	ExemplarCandidates int
 	// RelativeAccuracy is the DDSketch relative accuracy of latency
 	// quantiles, between 0.0001 and 0.05. Default 0.01.
@@ -50,6 +56,7 @@ func DefaultConfig() Config {
 	return Config{
 		BucketWidth:          10 * time.Second,
 		Retention:            65 * time.Minute,
+		CompactAfter:         5 * time.Minute,
 		MaxOperationsPerEdge: 50,
 		ErrorRateDegraded:    0.01,
 		ErrorRateFailing:     0.05,
@@ -70,6 +77,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: retention %v must not be negative", ErrInvalidConfig, c.Retention)
 	case c.Retention > 0 && c.Retention < c.BucketWidth:
 		return fmt.Errorf("%w: retention %v is shorter than one bucket (%v)", ErrInvalidConfig, c.Retention, c.BucketWidth)
+	case c.CompactAfter < 0:
+		return fmt.Errorf("%w: compact-after %v must not be negative", ErrInvalidConfig, c.CompactAfter)
 	case c.MaxOperationsPerEdge < 1:
 		return fmt.Errorf("%w: max operations per edge %d must be at least 1", ErrInvalidConfig, c.MaxOperationsPerEdge)
 	case !(c.ErrorRateDegraded > 0 && c.ErrorRateDegraded <= 1):

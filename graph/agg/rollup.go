@@ -113,16 +113,21 @@ func (a *Aggregator) Export(from, to time.Time, width time.Duration) (Rollups, e
 	defer a.mu.RUnlock()
 	for _, e := range a.edges {
 		for _, s := range e.ops {
-			bs := s.window(lo, hi)
-			for len(bs) > 0 {
-				slot := floorDiv(bs[0].idx, per)
-				acc := &bucket{}
-				for len(bs) > 0 && floorDiv(bs[0].idx, per) == slot {
-					acc.merge(bs[0], a.cfg.ExemplarCandidates, true)
-					bs = bs[1:]
+			var acc *bucket
+			slot := int64(0)
+			flush := func() {
+				if acc != nil {
+					out.Edges = append(out.Edges, a.rollup(e, s.op, time.Unix(0, slot*int64(width)), acc))
 				}
-				out.Edges = append(out.Edges, a.rollup(e, s.op, time.Unix(0, slot*int64(width)), acc))
 			}
+			s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
+				if acc == nil || floorDiv(idx, per) != slot {
+					flush()
+					acc, slot = &bucket{}, floorDiv(idx, per)
+				}
+				a.mergeInto(acc, idx, b, p, a.cfg.ExemplarCandidates, true)
+			})
+			flush()
 		}
 	}
 	for id, n := range a.nodes {
@@ -260,7 +265,8 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 	e := a.edge(r.From.ID, r.To.ID, r.Kind)
 	e.from.update(&r.From)
 	e.to.update(&r.To)
-	b := a.series(e, r.Operation).bucket(floorDiv(r.Start.UnixNano(), a.width))
+	k := a.cfg.ExemplarCandidates
+	b := a.series(e, r.Operation).bucket(floorDiv(r.Start.UnixNano(), a.width), a.width, k)
 	in := bucket{
 		errors: r.Errors, paired: r.Paired, unpaired: r.Unpaired, lastSeen: r.LastSeen,
 		sampSum: r.SamplingSum, sampN: r.SamplingCount,
@@ -281,7 +287,7 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 	for i := range r.Typical {
 		in.ex.typ = append(in.ex.typ, conv(&r.Typical[i]))
 	}
-	b.merge(&in, a.cfg.ExemplarCandidates, true)
+	b.merge(&in, k, true)
 	if in.calls() > 0 && (!a.clockSet || r.LastSeen > a.clock) {
 		a.clock, a.clockSet = r.LastSeen, true
 	}

@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"math"
 	"sort"
 
 	"github.com/spanmap/spanmap/graph"
@@ -68,56 +69,130 @@ type edge struct {
 	named int
 }
 
-// series is the sorted, sparse list of buckets of one edge operation.
+// series is the sparse list of buckets of one edge operation: buckets are
+// the live ones, packed those Prune compacted. Both are sorted by idx; a
+// bucket number is in at most one of them.
 type series struct {
 	op      string
 	buckets []*bucket
+	packed  []packedBucket
 }
 
-// bucket returns the bucket idx, creating it when missing.
-func (s *series) bucket(idx int64) *bucket {
+// bucket returns the live bucket idx, unpacking or creating it when needed.
+// width and k are the bucket width and exemplar sample size.
+func (s *series) bucket(idx, width int64, k int) *bucket {
 	n := len(s.buckets)
 	if n > 0 {
 		if last := s.buckets[n-1]; last.idx == idx {
 			return last
-		} else if last.idx < idx {
+		} else if last.idx < idx && (len(s.packed) == 0 || s.packed[len(s.packed)-1].idx < idx) {
 			b := &bucket{idx: idx}
 			s.buckets = append(s.buckets, b)
 			return b
 		}
+	}
+	k0 := sort.Search(n, func(j int) bool { return s.buckets[j].idx >= idx })
+	if k0 < n && s.buckets[k0].idx == idx {
+		return s.buckets[k0]
+	}
+	var b *bucket
+	p := sort.Search(len(s.packed), func(j int) bool { return s.packed[j].idx >= idx })
+	if p < len(s.packed) && s.packed[p].idx == idx {
+		b = unpackBucket(&s.packed[p], width, k)
+		s.packed = append(s.packed[:p], s.packed[p+1:]...)
 	} else {
-		b := &bucket{idx: idx}
-		s.buckets = append(s.buckets, b)
-		return b
+		b = &bucket{idx: idx}
 	}
-	k := sort.Search(n, func(k int) bool { return s.buckets[k].idx >= idx })
-	if s.buckets[k].idx == idx {
-		return s.buckets[k]
-	}
-	b := &bucket{idx: idx}
 	s.buckets = append(s.buckets, nil)
-	copy(s.buckets[k+1:], s.buckets[k:])
-	s.buckets[k] = b
+	copy(s.buckets[k0+1:], s.buckets[k0:])
+	s.buckets[k0] = b
 	return b
 }
 
-// window returns the buckets with lo <= idx < hi.
-func (s *series) window(lo, hi int64) []*bucket {
+// each calls f for the buckets with lo <= idx < hi in increasing idx order,
+// with either the live bucket or the packed one set.
+func (s *series) each(lo, hi int64, f func(idx int64, b *bucket, p *packedBucket)) {
 	i := sort.Search(len(s.buckets), func(k int) bool { return s.buckets[k].idx >= lo })
-	j := sort.Search(len(s.buckets), func(k int) bool { return s.buckets[k].idx >= hi })
-	return s.buckets[i:j]
+	j := sort.Search(len(s.packed), func(k int) bool { return s.packed[k].idx >= lo })
+	for {
+		bOK := i < len(s.buckets) && s.buckets[i].idx < hi
+		pOK := j < len(s.packed) && s.packed[j].idx < hi
+		switch {
+		case bOK && (!pOK || s.buckets[i].idx < s.packed[j].idx):
+			f(s.buckets[i].idx, s.buckets[i], nil)
+			i++
+		case pOK:
+			f(s.packed[j].idx, nil, &s.packed[j])
+			j++
+		default:
+			return
+		}
+	}
 }
 
-// dropBefore removes the buckets with idx < cut and reports how many went.
-func (s *series) dropBefore(cut int64) int {
+// has reports whether the series holds a bucket with lo <= idx < hi.
+func (s *series) has(lo, hi int64) bool {
+	i := sort.Search(len(s.buckets), func(k int) bool { return s.buckets[k].idx >= lo })
+	if i < len(s.buckets) && s.buckets[i].idx < hi {
+		return true
+	}
+	j := sort.Search(len(s.packed), func(k int) bool { return s.packed[k].idx >= lo })
+	return j < len(s.packed) && s.packed[j].idx < hi
+}
+
+// isEmpty reports whether the series holds no bucket.
+func (s *series) isEmpty() bool { return len(s.buckets) == 0 && len(s.packed) == 0 }
+
+// bounds returns the first and last bucket numbers; ok is false when empty.
+func (s *series) bounds() (lo, hi int64, ok bool) {
+	if s.isEmpty() {
+		return 0, 0, false
+	}
+	lo, hi = int64(math.MaxInt64), int64(math.MinInt64)
+	if n := len(s.buckets); n > 0 {
+		lo, hi = s.buckets[0].idx, s.buckets[n-1].idx
+	}
+	if n := len(s.packed); n > 0 {
+		lo, hi = min(lo, s.packed[0].idx), max(hi, s.packed[n-1].idx)
+	}
+	return lo, hi, true
+}
+
+// dropBefore removes the buckets with idx < cut.
+func (s *series) dropBefore(cut int64) {
+	k := sort.Search(len(s.buckets), func(k int) bool { return s.buckets[k].idx >= cut })
+	if k > 0 {
+		n := copy(s.buckets, s.buckets[k:])
+		clear(s.buckets[n:])
+		s.buckets = s.buckets[:n]
+	}
+	k = sort.Search(len(s.packed), func(k int) bool { return s.packed[k].idx >= cut })
+	if k > 0 {
+		n := copy(s.packed, s.packed[k:])
+		clear(s.packed[n:])
+		s.packed = s.packed[:n]
+	}
+}
+
+// compact packs the live buckets with idx < cut; scratch is a reusable
+// buffer, returned grown.
+func (s *series) compact(cut, width int64, scratch []byte) []byte {
 	k := sort.Search(len(s.buckets), func(k int) bool { return s.buckets[k].idx >= cut })
 	if k == 0 {
-		return 0
+		return scratch
+	}
+	for _, b := range s.buckets[:k] {
+		scratch = b.pack(scratch[:0], b.idx*width)
+		p := packedBucket{idx: b.idx, data: append([]byte(nil), scratch...)}
+		at := sort.Search(len(s.packed), func(j int) bool { return s.packed[j].idx >= b.idx })
+		s.packed = append(s.packed, packedBucket{})
+		copy(s.packed[at+1:], s.packed[at:])
+		s.packed[at] = p
 	}
 	n := copy(s.buckets, s.buckets[k:])
 	clear(s.buckets[n:])
 	s.buckets = s.buckets[:n]
-	return k
+	return scratch
 }
 
 // addDrop adds n dropped spans to bucket idx of a sorted drop list.

@@ -9,7 +9,7 @@ import (
 )
 
 // windowCandidates bounds the typical-exemplar candidates a window keeps
-// after merging its buckets (a reservoir over the buckets' candidates).
+// after merging its buckets (a bottom-k sample of the buckets' candidates).
 const windowCandidates = 64
 
 // outNode accumulates one node of a snapshot.
@@ -90,8 +90,7 @@ func (a *Aggregator) collect(lo, hi int64, opt Options) *window {
 	}
 	for _, e := range a.edges {
 		for _, s := range e.ops {
-			bs := s.window(lo, hi)
-			if len(bs) == 0 {
+			if !s.has(lo, hi) {
 				continue
 			}
 			op := ""
@@ -105,9 +104,9 @@ func (a *Aggregator) collect(lo, hi int64, opt Options) *window {
 				w.edges[id] = oe
 			}
 			before := oe.acc.calls()
-			for _, b := range bs {
-				oe.acc.merge(b, windowCandidates, true)
-			}
+			s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
+				a.mergeInto(&oe.acc, idx, b, p, windowCandidates, true)
+			})
 			oe.kinds[e.key.kind] += oe.acc.calls() - before
 			oe.to.ops[s.op] = struct{}{}
 		}
@@ -118,6 +117,16 @@ func (a *Aggregator) collect(lo, hi int64, opt Options) *window {
 		oe.from.srcs.union(&oe.acc.srcs)
 	}
 	return w
+}
+
+// mergeInto folds a live bucket b or a packed bucket p (bucket number idx)
+// into acc.
+func (a *Aggregator) mergeInto(acc *bucket, idx int64, b *bucket, p *packedBucket, k int, withExemplars bool) {
+	if b != nil {
+		acc.merge(b, k, withExemplars)
+		return
+	}
+	acc.mergePacked(p.data, idx*a.width, k, withExemplars)
 }
 
 // graphNode converts a node accumulator.
