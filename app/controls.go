@@ -165,7 +165,7 @@ func (c *controlsPanel) windowSelect(v graph.View) app.UI {
 		if v.Fixed() {
 			label = v.From.Format("2006-01-02 15:04") + " – " + v.To.Format("15:04") + " UTC"
 		}
-		opts = append(opts, app.Option().Value("").Selected(true).Disabled(true).Text(label))
+		opts = append(opts, app.Option().Value("custom").Selected(true).Disabled(true).Text(label))
 	}
 	return field("ctl-window", "window", app.Select().ID("ctl-window").OnChange(c.onWindow).Body(opts...))
 }
@@ -178,14 +178,20 @@ func (c *controlsPanel) focusControls(v graph.View) app.UI {
 	if name == "" {
 		name = v.Focus
 	}
+	step := func(dir, delta, label, text string, off bool) app.UI {
+		b := app.Button().Class("icon-button").DataSet("dir", dir).DataSet("delta", delta).
+			Aria("label", label).OnClick(c.onHops).Text(text)
+		if off {
+			b = b.Disabled(true) // only set when true: disabled="false" still disables in HTML
+		}
+		return b
+	}
 	stepper := func(dir, label string, n int) app.UI {
 		return app.Div().Class("stepper").Body(
 			app.Span().Class("stepper-label").Text(label),
-			app.Button().Class("icon-button").DataSet("dir", dir).DataSet("delta", "-1").
-				Disabled(n <= 0).Aria("label", "fewer hops "+label).OnClick(c.onHops).Text("−"),
+			step(dir, "-1", "fewer hops "+label, "−", n <= 0),
 			app.Span().Class("stepper-value").Text(strconv.Itoa(n)),
-			app.Button().Class("icon-button").DataSet("dir", dir).DataSet("delta", "1").
-				Disabled(n >= graph.MaxHops).Aria("label", "more hops "+label).OnClick(c.onHops).Text("+"),
+			step(dir, "1", "more hops "+label, "+", n >= graph.MaxHops),
 		)
 	}
 	return app.Div().Class("field focus").Body(

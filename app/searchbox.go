@@ -136,8 +136,9 @@ func (s *searchBox) Render() app.UI {
 				app.Span().Class("muted").Text(meta),
 			))
 	}
+	items = append(items, app.Li().Class("search-hint muted").Role("presentation").
+		Text("↑↓ choose · Enter jump · Shift+Enter focus"))
 	return app.Div().Class("search").Body(input,
 		app.Ul().ID("spanmap-search-results").Class("search-results").Role("listbox").Body(items...),
-		app.Div().Class("search-hint muted").Text("↑↓ choose · Enter jump · Shift+Enter focus"),
 	)
 }

@@ -1,0 +1,172 @@
+package app
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	"github.com/spanmap/spanmap/graph"
+)
+
+func pageWithSession(t *testing.T, rawURL string, setup func(s *session)) *mapPage {
+	t.Helper()
+	p := newMapPage()
+	u, _ := url.Parse(rawURL)
+	p.s.readURL(u)
+	p.s.started = true
+	p.s.now = time.Unix(2000, 0)
+	if setup != nil {
+		setup(&p.s)
+	}
+	return p
+}
+
+func TestMapPage_Render_states(t *testing.T) {
+	tests := []struct {
+		name    string
+		url     string
+		setup   func(s *session)
+		want    []string
+		notWant []string
+	}{
+		{"connecting", "http://h/", nil,
+			[]string{"connecting to the live map", `class="spanmap theme-dark"`, "connecting…"}, []string{"data-node-id"}},
+		{"offline", "http://h/", func(s *session) {
+			s.conn = connState{err: "connect to ws://h/api/v1/stream: refused", retryIn: 4 * time.Second}
+		}, []string{"Cannot reach the spanmap server", "refused", "retrying in 4 s"}, nil},
+		{"no spans yet", "http://h/", func(s *session) {
+			s.conn = connState{connected: true}
+			s.onMessage(app.Context{}, graph.NewSnapshotMessage(snapAt(1, "")))
+		}, []string{"no spans received yet: point an OTLP exporter at", "http://127.0.0.1:4318/v1/traces", "spanmap demo", "live · updated"}, nil},
+		{"filtered to nothing", "http://h/?errors_only=true", func(s *session) {
+			s.conn = connState{connected: true}
+			s.onMessage(app.Context{}, graph.NewSnapshotMessage(snapAt(1, "errors_only=true")))
+		}, []string{"Nothing matches this view", `href="/"`}, []string{"no spans received yet"}},
+		{"map with stale data", "http://h/?focus=checkout", func(s *session) {
+			s.conn = connState{connected: true}
+			snap := sampleSnapshot()
+			snap.View = "focus=checkout"
+			s.onMessage(app.Context{}, graph.NewSnapshotMessage(&snap))
+			s.onMessage(app.Context{}, graph.NewStatusMessage(&graph.Status{Stale: true, DroppedSpans: 4,
+				Sources: []graph.SourceStatus{{Name: "jaeger", State: graph.SourceDown, LastError: "timeout"}}}))
+		}, []string{`data-node-id="checkout"`, "The map shows old figures", "Down: jaeger: timeout", "1 source · jaeger down (timeout) · 4 spans dropped",
+			"version 3", "focus ", "callers", "hotspots", "frontend → checkout"}, []string{"connecting to the live map"}},
+		{"bad link", "http://h/?window=soon", nil, []string{"this link&#39;s view is not valid", "view parameter window"}, nil},
+		{"server error", "http://h/", func(s *session) {
+			s.onMessage(app.Context{}, graph.Message{Type: graph.MessageError, Error: "view parameter focus: too long"})
+		}, []string{"server: view parameter focus: too long"}, nil},
+		{"paused", "http://h/", func(s *session) {
+			s.conn = connState{connected: true}
+			s.setPaused(true)
+		}, []string{"Paused: the map is frozen", "resume"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			html := app.HTMLString(pageWithSession(t, tt.url, tt.setup))
+			for _, w := range tt.want {
+				if !strings.Contains(html, w) {
+					t.Errorf("missing %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(html, w) {
+					t.Errorf("unexpected %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestMapPage_Render_shareLinks(t *testing.T) {
+	p := pageWithSession(t, "http://h/?focus=cart&access_token=t", nil)
+	html := app.HTMLString(p)
+	for _, w := range []string{
+		`href="/embed?focus=cart&access_token=t"`,
+		`href="/api/v1/graph.svg?focus=cart&access_token=t"`,
+		`href="/api/v1/graph.mmd?focus=cart&access_token=t"`,
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("missing %s", w)
+		}
+	}
+}
+
+func TestMapPage_Shortcut_clearsAndPauses(t *testing.T) {
+	p := pageWithSession(t, "http://h/", nil)
+	p.selected = Selection{Kind: KindNode, ID: "a"}
+	p.help = true
+	p.shortcut(app.Context{}, shortcutClear)
+	if !p.selected.IsZero() || p.help {
+		t.Error("escape did not clear")
+	}
+	p.shortcut(app.Context{}, shortcutPause)
+	if !p.s.paused {
+		t.Error("space did not pause")
+	}
+	p.shortcut(app.Context{}, shortcutPause)
+	if p.s.paused {
+		t.Error("space did not resume")
+	}
+}
+
+func TestMapPage_Load_inTestEngine(t *testing.T) {
+	e := app.NewTestEngine()
+	p := newMapPage()
+	if err := e.Load(p); err != nil {
+		t.Fatal(err)
+	}
+	e.ConsumeAll()
+	if err := app.TestMatch(p, app.TestUIDescriptor{
+		Path:     app.TestPath(0),
+		Expected: app.Div().Class("spanmap", "theme-dark"),
+	}); err != nil {
+		t.Error(err)
+	}
+	if err := app.TestMatch(p, app.TestUIDescriptor{
+		Path:     app.TestPath(0, 0, 0),
+		Expected: app.A().Class("brand").Href("/").Text("spanmap"),
+	}); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestEmbedPage_Render_chromeless(t *testing.T) {
+	p := newEmbedPage()
+	u, _ := url.Parse("http://h/embed?focus=checkout&access_token=ro")
+	p.s.readURL(u)
+	p.s.started = true
+	p.s.conn = connState{connected: true}
+	snap := sampleSnapshot()
+	snap.View = "focus=checkout"
+	p.s.onMessage(app.Context{}, graph.NewSnapshotMessage(&snap))
+	html := app.HTMLString(p)
+	for _, w := range []string{
+		`class="spanmap embed theme-dark"`,
+		`data-edge-id="frontend->checkout"`,
+		`href="/?focus=checkout&access_token=ro"`,
+		"open full map",
+		"zoom to fit",
+	} {
+		if !strings.Contains(html, w) {
+			t.Errorf("missing %s", w)
+		}
+	}
+	for _, w := range []string{"sidebar", "search-input", `class="legend"`, "statusbar"} {
+		if strings.Contains(html, w) {
+			t.Errorf("embed shows %s", w)
+		}
+	}
+}
+
+func TestRoutes_Handler_settings(t *testing.T) {
+	h := Handler()
+	if h.Name != "spanmap" || h.Title == "" || len(h.Styles) != 1 || h.Styles[0] != "/web/spanmap.css" {
+		t.Errorf("Handler = %+v", h)
+	}
+	if h.Icon != (app.Icon{}) {
+		t.Error("icon should be go-app's default")
+	}
+	Register()
+}
