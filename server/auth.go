@@ -1,0 +1,73 @@
+package server
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// authMiddleware enforces AuthConfig on a route group. With no access control
+// configured it lets everything through (Validate allows that on loopback
+// only). Credentials, in order: a trusted proxy's user header, a bearer token
+// (Authorization header, or the access_token query parameter for browsers
+// and websockets, which cannot set headers), basic auth.
+func (s *Server) authMiddleware() echo.MiddlewareFunc {
+	a := s.cfg.Auth
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if !a.Enabled() {
+			return next
+		}
+		return func(c echo.Context) error {
+			r := c.Request()
+			if a.ProxyUserHeader != "" && r.Header.Get(a.ProxyUserHeader) != "" {
+				return next(c)
+			}
+			if tok := bearerToken(r); tok != "" {
+				if tokenAllowed(a.Tokens, tok) {
+					return next(c)
+				}
+				s.metrics.authFailures.Inc()
+				return echo.NewHTTPError(http.StatusUnauthorized, "invalid bearer token")
+			}
+			if user, pass, ok := r.BasicAuth(); ok {
+				if userAllowed(a.Users, user, pass) {
+					return next(c)
+				}
+				s.metrics.authFailures.Inc()
+				c.Response().Header().Set("WWW-Authenticate", `Basic realm="spanmap"`)
+				return echo.NewHTTPError(http.StatusUnauthorized, "invalid user name or password")
+			}
+			if len(a.Users) > 0 {
+				c.Response().Header().Set("WWW-Authenticate", `Basic realm="spanmap"`)
+			}
+			return echo.NewHTTPError(http.StatusUnauthorized, "authentication required: send a bearer token or basic-auth credentials")
+		}
+	}
+}
+
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return r.URL.Query().Get("access_token")
+}
+
+func tokenAllowed(tokens []string, tok string) bool {
+	ok := 0
+	for _, t := range tokens {
+		ok |= subtle.ConstantTimeCompare([]byte(t), []byte(tok))
+	}
+	return ok == 1
+}
+
+func userAllowed(users []User, name, pass string) bool {
+	for _, u := range users {
+		if u.Name == name {
+			return bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(pass)) == nil
+		}
+	}
+	return false
+}

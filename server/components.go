@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/span"
+
+	"github.com/spanmap/spanmap/server/source/otlp"
+	"github.com/spanmap/spanmap/server/source/zipkin"
+)
+
+// components returns the receivers, pullers and demo system configured, each
+// as a long-running part for Run.
+func (s *Server) components() []component {
+	var cs []component
+	if ln, ok := s.listeners["--otlp-http-addr"]; ok {
+		srv := &http.Server{Handler: s.otlp.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+		cs = append(cs, component{"otlp-http", func(ctx context.Context) error {
+			return serveHTTP(ctx, srv, ln, s.cfg.ShutdownTimeout)
+		}})
+	}
+	if ln, ok := s.listeners["--otlp-grpc-addr"]; ok {
+		gs := s.otlp.GRPCServer()
+		cs = append(cs, component{"otlp-grpc", func(ctx context.Context) error {
+			return serveGRPC(ctx, gs, ln, s.cfg.ShutdownTimeout)
+		}})
+	}
+	if ln, ok := s.listeners["--zipkin-addr"]; ok {
+		srv := &http.Server{Handler: s.zipkin.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		cs = append(cs, component{"zipkin-receiver", func(ctx context.Context) error {
+			return serveHTTP(ctx, srv, ln, s.cfg.ShutdownTimeout)
+		}})
+	}
+	if s.cfg.Demo {
+		c, err := s.demoComponent()
+		if err != nil {
+			s.log.Error("demo disabled", "err", err)
+		} else {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// trackedSink submits to the pipeline and records successful batches in a
+// push source's status.
+type trackedSink struct {
+	s  *Server
+	ps *pushStatus
+}
+
+func (t trackedSink) Submit(source string, spans []span.Span) error {
+	if err := t.s.pipeline.Submit(source, spans); err != nil {
+		return err
+	}
+	t.ps.seen(len(spans), t.s.now())
+	return nil
+}
+
+// tracked returns a sink for a push receiver and registers its status when
+// the receiver is configured.
+func (s *Server) tracked(name, kind, addr string) trackedSink {
+	ps := &pushStatus{}
+	if addr != "" {
+		s.sources.add(name, func() graph.SourceStatus { return ps.status(name, kind, s.now()) })
+	}
+	return trackedSink{s: s, ps: ps}
+}
+
+// newReceivers builds the push receivers feeding the pipeline.
+func (s *Server) newReceivers() error {
+	ocfg := otlp.DefaultConfig()
+	ocfg.MaxBodyBytes = s.cfg.MaxBodyBytes
+	otlpAddr := s.cfg.OTLPHTTPAddr
+	if otlpAddr == "" {
+		otlpAddr = s.cfg.OTLPGRPCAddr
+	}
+	o, err := otlp.New(ocfg, s.tracked(ocfg.Source, "otlp", otlpAddr), s.log.With("component", "otlp"))
+	if err != nil {
+		return err
+	}
+	zcfg := zipkin.DefaultReceiverConfig()
+	zcfg.MaxBodyBytes = s.cfg.MaxBodyBytes
+	z, err := zipkin.NewReceiver(zcfg, s.tracked(zcfg.Source, "zipkin", s.cfg.ZipkinAddr), s.log.With("component", "zipkin"))
+	if err != nil {
+		return err
+	}
+	s.otlp, s.zipkin = o, z
+	return nil
+}
+
+// serveGRPC serves gs on ln until ctx is done, then stops it gracefully
+// within timeout.
+func serveGRPC(ctx context.Context, gs *grpc.Server, ln net.Listener, timeout time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- gs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stopped := make(chan struct{})
+	go func() { gs.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(timeout):
+		gs.Stop()
+	}
+	return <-errc
+}

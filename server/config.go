@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/spanmap/spanmap/server/hub"
+	"github.com/spanmap/spanmap/server/ingest"
+)
+
+// Config is the whole server configuration: YAML file, then SPANMAP_*
+// environment variables, then flags, each overriding the one before.
+type Config struct {
+	// HTTPAddr is the UI/API listen address.
+	HTTPAddr string `yaml:"http_addr"`
+	// OTLPGRPCAddr is the OTLP/gRPC receiver address; empty turns it off.
+	OTLPGRPCAddr string `yaml:"otlp_grpc_addr"`
+	// OTLPHTTPAddr is the OTLP/HTTP receiver address; empty turns it off.
+	OTLPHTTPAddr string `yaml:"otlp_http_addr"`
+	// ZipkinAddr is the Zipkin receiver address; empty turns it off.
+	ZipkinAddr string `yaml:"zipkin_addr"`
+	// Demo runs the built-in demo system and feeds its spans in-process.
+	Demo bool `yaml:"demo"`
+	// DemoRate is the demo's traces per second.
+	DemoRate float64 `yaml:"demo_rate"`
+	// InsecurePublic allows a non-loopback HTTPAddr without access control.
+	InsecurePublic bool `yaml:"insecure_public"`
+	// Auth configures access control.
+	Auth AuthConfig `yaml:"auth"`
+	// MaxBodyBytes limits request bodies of the receivers (after gunzip).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Ingest configures the derivation pipeline.
+	Ingest ingest.Config `yaml:"-"`
+	// Hub configures live streaming.
+	Hub hub.Config `yaml:"-"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// AuthConfig configures access control. With nothing set, every route is
+// open, which is only allowed on loopback (or with InsecurePublic).
+type AuthConfig struct {
+	// Tokens are accepted bearer tokens ("Authorization: Bearer <token>").
+	Tokens []string `yaml:"tokens"`
+	// Users are basic-auth users with bcrypt password hashes.
+	Users []User `yaml:"users"`
+	// ProxyUserHeader names a header set by a trusted reverse proxy to the
+	// authenticated user (e.g. X-Forwarded-User); requests carrying it pass.
+	ProxyUserHeader string `yaml:"proxy_user_header"`
+	// ProtectMetrics requires credentials for /metrics too.
+	ProtectMetrics bool `yaml:"protect_metrics"`
+}
+
+// User is one basic-auth account.
+type User struct {
+	// Name is the user name.
+	Name string `yaml:"name"`
+	// PasswordHash is a bcrypt hash (`htpasswd -nbB` or `spanmap hash-password`).
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// Enabled reports whether any access control is configured.
+func (a AuthConfig) Enabled() bool {
+	return len(a.Tokens) > 0 || len(a.Users) > 0 || a.ProxyUserHeader != ""
+}
+
+// DefaultConfig returns the configuration of a plain `spanmap serve`.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr:        "127.0.0.1:7700",
+		OTLPGRPCAddr:    "127.0.0.1:4317",
+		OTLPHTTPAddr:    "127.0.0.1:4318",
+		ZipkinAddr:      "127.0.0.1:9411",
+		DemoRate:        20,
+		MaxBodyBytes:    16 << 20,
+		Ingest:          ingest.DefaultConfig(),
+		Hub:             hub.DefaultConfig(),
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// LoadFile merges a YAML file into c. Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file is fine
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate reports the first invalid setting, naming it.
+func (c Config) Validate() error {
+	if c.HTTPAddr == "" {
+		return errors.New("--http-addr: must not be empty")
+	}
+	for _, a := range []struct{ flag, addr string }{
+		{"--http-addr", c.HTTPAddr}, {"--otlp-grpc-addr", c.OTLPGRPCAddr},
+		{"--otlp-http-addr", c.OTLPHTTPAddr}, {"--zipkin-addr", c.ZipkinAddr},
+	} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			return fmt.Errorf("%s: %q is not host:port: %w", a.flag, a.addr, err)
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		return fmt.Errorf("max_body_bytes: must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.Demo && c.DemoRate <= 0 {
+		return fmt.Errorf("--demo-rate: must be positive, got %g", c.DemoRate)
+	}
+	for i, u := range c.Auth.Users {
+		if u.Name == "" || !strings.HasPrefix(u.PasswordHash, "$2") {
+			return fmt.Errorf("auth.users[%d]: needs a name and a bcrypt password_hash", i)
+		}
+	}
+	if !c.Auth.Enabled() && !c.InsecurePublic && !isLoopback(c.HTTPAddr) {
+		return fmt.Errorf("--http-addr %s is not a loopback address and no access control is configured: "+
+			"set auth tokens, users or a proxy user header in --config, or pass --insecure-public to serve the map to anyone who can reach it", c.HTTPAddr)
+	}
+	if err := c.Ingest.Validate(); err != nil {
+		return err
+	}
+	return c.Hub.Validate()
+}
+
+// isLoopback reports whether addr only listens on a loopback interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is spanmap's own health in Prometheus form. Counters owned by other
+// packages are read from their Stats at scrape time; nothing is global.
+type metrics struct {
+	reg          *prometheus.Registry
+	authFailures prometheus.Counter
+}
+
+func newMetrics(s *Server) *metrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &metrics{
+		reg: reg,
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "spanmap_auth_failures_total", Help: "Requests refused for bad credentials.",
+		}),
+	}
+	reg.MustRegister(m.authFailures, &statsCollector{s: s})
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+var (
+	descSpans = prometheus.NewDesc("spanmap_spans_received_total",
+		"Spans accepted into the ingest queue, by source.", []string{"source"}, nil)
+	descRejected = prometheus.NewDesc("spanmap_spans_rejected_total",
+		"Spans refused because the ingest queue was full.", nil, nil)
+	descQueued = prometheus.NewDesc("spanmap_ingest_queued_spans",
+		"Spans waiting in the ingest queue.", nil, nil)
+	descPending = prometheus.NewDesc("spanmap_pending_spans",
+		"Spans held by the pairing stores, by source.", []string{"source"}, nil)
+	descPaired = prometheus.NewDesc("spanmap_calls_paired_total",
+		"Calls seen from both sides, by source.", []string{"source"}, nil)
+	descUnpaired = prometheus.NewDesc("spanmap_spans_unpaired_total",
+		"Spans settled without their other side, by source.", []string{"source"}, nil)
+	descDropped = prometheus.NewDesc("spanmap_spans_dropped_total",
+		"Spans dropped by the pairing store (evicted when full), by source.", []string{"source"}, nil)
+	descSubscribers = prometheus.NewDesc("spanmap_stream_subscribers",
+		"Open websocket subscribers.", nil, nil)
+	descViews = prometheus.NewDesc("spanmap_stream_views",
+		"Distinct active views.", nil, nil)
+	descDiffs = prometheus.NewDesc("spanmap_stream_diffs_sent_total",
+		"Diff messages written to subscribers.", nil, nil)
+	descDiffBytes = prometheus.NewDesc("spanmap_stream_diff_bytes_total",
+		"Bytes of diff messages written to subscribers.", nil, nil)
+	descSlow = prometheus.NewDesc("spanmap_stream_slow_disconnects_total",
+		"Subscribers closed for falling behind.", nil, nil)
+	descLayout = prometheus.NewDesc("spanmap_layout_seconds_total",
+		"Time spent in graph layout.", nil, nil)
+	descSourceUp = prometheus.NewDesc("spanmap_source_up",
+		"1 when a source is ok, 0.5 degraded, 0 down.", []string{"source", "kind"}, nil)
+)
+
+// statsCollector reads the pipeline's and hub's counters at scrape time.
+type statsCollector struct{ s *Server }
+
+func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	prometheus.DescribeByCollect(c, ch)
+}
+
+func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
+	ps := c.s.pipeline.Stats()
+	for src, st := range ps.Sources {
+		ch <- prometheus.MustNewConstMetric(descSpans, prometheus.CounterValue, float64(st.Added), src)
+		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(st.Pending), src)
+		ch <- prometheus.MustNewConstMetric(descPaired, prometheus.CounterValue, float64(st.Completed), src)
+		ch <- prometheus.MustNewConstMetric(descUnpaired, prometheus.CounterValue, float64(st.Unpaired), src)
+		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(st.Dropped), src)
+	}
+	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(ps.RejectedSpans))
+	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(ps.QueuedSpans))
+
+	hs := c.s.hub.Stats()
+	ch <- prometheus.MustNewConstMetric(descSubscribers, prometheus.GaugeValue, float64(hs.Subscribers))
+	ch <- prometheus.MustNewConstMetric(descViews, prometheus.GaugeValue, float64(hs.Views))
+	ch <- prometheus.MustNewConstMetric(descDiffs, prometheus.CounterValue, float64(hs.DiffsSent))
+	ch <- prometheus.MustNewConstMetric(descDiffBytes, prometheus.CounterValue, float64(hs.DiffBytes))
+	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(hs.SlowDisconnects))
+	ch <- prometheus.MustNewConstMetric(descLayout, prometheus.CounterValue, hs.LayoutSeconds)
+
+	for _, st := range c.s.sources.list() {
+		up := 0.0
+		switch st.State {
+		case "ok":
+			up = 1
+		case "degraded":
+			up = 0.5
+		}
+		ch <- prometheus.MustNewConstMetric(descSourceUp, prometheus.GaugeValue, up, st.Name, st.Kind)
+	}
+}

@@ -1,0 +1,282 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/spanmap/spanmap/graph"
+)
+
+// testConfig listens on ephemeral loopback ports.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.OTLPHTTPAddr = "127.0.0.1:0"
+	cfg.OTLPGRPCAddr = "127.0.0.1:0"
+	cfg.ZipkinAddr = "127.0.0.1:0"
+	cfg.Ingest.Derive.TTL = 300 * time.Millisecond
+	cfg.Ingest.ExpireInterval = 100 * time.Millisecond
+	cfg.Hub.Tick = 100 * time.Millisecond
+	cfg.ShutdownTimeout = 2 * time.Second
+	return cfg
+}
+
+// start runs a server until the test ends.
+func start(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	s, err := New(cfg, nil, http.NotFoundHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop")
+		}
+	})
+	s.Addr("--http-addr") // waits until listening
+	return s
+}
+
+func get(t *testing.T, url string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// sendPair exports a client span in caller and a server span in callee over
+// OTLP/HTTP, as an instrumented service would.
+func sendPair(t *testing.T, endpoint, caller, callee string) {
+	t.Helper()
+	ctx := context.Background()
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(endpoint), otlptracehttp.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Shutdown(ctx)
+	tpA := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(caller))))
+	tpB := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithResource(resource.NewSchemaless(semconv.ServiceName(callee))))
+	rctx, root := tpA.Tracer("t").Start(ctx, "GET /", trace.WithSpanKind(trace.SpanKindServer))
+	cctx, client := tpA.Tracer("t").Start(rctx, "call "+callee, trace.WithSpanKind(trace.SpanKindClient))
+	_, srv := tpB.Tracer("t").Start(cctx, "handle", trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.Int("http.response.status_code", 500)))
+	srv.End()
+	client.End()
+	root.End()
+}
+
+func fetchGraph(t *testing.T, base, query string) graph.Snapshot {
+	t.Helper()
+	code, body := get(t, base+"/api/v1/graph?"+query)
+	if code != 200 {
+		t.Fatalf("GET /api/v1/graph?%s = %d: %s", query, code, body)
+	}
+	var s graph.Snapshot
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func hasEdge(s graph.Snapshot, from, to string) *graph.Edge {
+	for i, e := range s.Edges {
+		if e.From == from && e.To == to {
+			return &s.Edges[i]
+		}
+	}
+	return nil
+}
+
+func TestServer_OTLPToGraph(t *testing.T) {
+	s := start(t, testConfig())
+	base := "http://" + s.Addr("--http-addr")
+	sendPair(t, s.Addr("--otlp-http-addr"), "checkout", "payment")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap := fetchGraph(t, base, "window=5m")
+		if e := hasEdge(snap, "checkout", "payment"); e != nil && hasEdge(snap, "user", "checkout") != nil {
+			if e.Calls != 1 || e.Errors != 1 || e.Trust.Paired != 1 {
+				t.Fatalf("edge = %+v, want 1 paired call with 1 error", e)
+			}
+			if snap.Nodes[0].Pos == nil {
+				t.Fatalf("node %s has no layout position", snap.Nodes[0].ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edges user->checkout and checkout->payment never appeared: %+v", snap.Edges)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := get(t, base+"/api/v1/services"); code != 200 || !strings.Contains(body, `"payment"`) {
+		t.Fatalf("services = %d %s", code, body)
+	}
+	if code, body := get(t, base+"/api/v1/sources"); code != 200 || !strings.Contains(body, `"otlp"`) {
+		t.Fatalf("sources = %d %s", code, body)
+	}
+	code, body := get(t, base+"/metrics")
+	for _, want := range []string{"spanmap_spans_received_total{source=\"otlp\"} 3", "spanmap_stream_subscribers", "spanmap_layout_seconds_total"} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Fatalf("metrics missing %q (status %d)", want, code)
+		}
+	}
+}
+
+func TestServer_API_badView(t *testing.T) {
+	s := start(t, testConfig())
+	base := "http://" + s.Addr("--http-addr")
+	for _, q := range []string{"window=forever", "bogus=1", "up=99&focus=a", "layout=circo"} {
+		code, body := get(t, base+"/api/v1/graph?"+q)
+		param := strings.SplitN(q, "=", 2)[0]
+		if q == "up=99&focus=a" {
+			param = "up"
+		}
+		if code != 400 || !strings.Contains(body, param) {
+			t.Errorf("GET ?%s = %d %s, want 400 naming %q", q, code, body, param)
+		}
+	}
+}
+
+func TestServer_health(t *testing.T) {
+	s := start(t, testConfig())
+	base := "http://" + s.Addr("--http-addr")
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if code, _ := get(t, base+p); code != 200 {
+			t.Errorf("%s = %d", p, code)
+		}
+	}
+}
+
+func TestServer_auth(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Auth = AuthConfig{Tokens: []string{"tok"}, Users: []User{{Name: "ann", PasswordHash: string(hash)}}, ProxyUserHeader: "X-Forwarded-User"}
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+	basic := "Basic YW5uOnB3" // ann:pw
+	for _, tc := range []struct {
+		path string
+		hdr  []string
+		want int
+	}{
+		{"/api/v1/graph", nil, 401},
+		{"/api/v1/graph", []string{"Authorization", "Bearer tok"}, 200},
+		{"/api/v1/graph", []string{"Authorization", "Bearer nope"}, 401},
+		{"/api/v1/graph?access_token=tok", nil, 200},
+		{"/api/v1/graph", []string{"Authorization", basic}, 200},
+		{"/api/v1/graph", []string{"Authorization", "Basic YW5uOng="}, 401},
+		{"/api/v1/graph", []string{"X-Forwarded-User", "ann"}, 200},
+		{"/api/v1/sources", nil, 401},
+		{"/", nil, 401},
+		{"/healthz", nil, 200},
+		{"/readyz", nil, 200},
+		{"/metrics", nil, 200},
+	} {
+		if code, body := get(t, base+tc.path, tc.hdr...); code != tc.want {
+			t.Errorf("GET %s %v = %d (%s), want %d", tc.path, tc.hdr, code, body, tc.want)
+		}
+	}
+}
+
+func TestServer_portInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testConfig()
+	cfg.OTLPHTTPAddr = ln.Addr().String()
+	s, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Run(context.Background())
+	if !IsListenError(err) || !strings.Contains(err.Error(), "--otlp-http-addr "+ln.Addr().String()) {
+		t.Fatalf("Run error = %v, want a listen error naming --otlp-http-addr", err)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		want string
+	}{
+		{"public without auth", func(c *Config) { c.HTTPAddr = "0.0.0.0:7700" }, "--insecure-public"},
+		{"public with flag", func(c *Config) { c.HTTPAddr = "0.0.0.0:7700"; c.InsecurePublic = true }, ""},
+		{"public with tokens", func(c *Config) { c.HTTPAddr = ":7700"; c.Auth.Tokens = []string{"x"} }, ""},
+		{"localhost", func(c *Config) { c.HTTPAddr = "localhost:7700" }, ""},
+		{"bad addr", func(c *Config) { c.ZipkinAddr = "9411" }, "--zipkin-addr"},
+		{"user without hash", func(c *Config) { c.Auth.Users = []User{{Name: "a", PasswordHash: "plain"}} }, "bcrypt"},
+		{"receiver off", func(c *Config) { c.OTLPGRPCAddr = "" }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.mod(&c)
+			err := c.Validate()
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfig_LoadFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := dir + "/" + name
+		if err := writeFile(p, body); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	c := DefaultConfig()
+	if err := c.LoadFile(write("ok.yaml", "http_addr: 127.0.0.1:9000\nauth:\n  tokens: [a, b]\n")); err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9000" || len(c.Auth.Tokens) != 2 || c.OTLPHTTPAddr != "127.0.0.1:4318" {
+		t.Fatalf("loaded %+v", c)
+	}
+	if err := c.LoadFile(write("bad.yaml", "htp_addr: x\n")); err == nil || !strings.Contains(err.Error(), "htp_addr") {
+		t.Fatalf("unknown key error = %v", err)
+	}
+	if err := c.LoadFile(write("empty.yaml", "")); err != nil {
+		t.Fatalf("empty file: %v", err)
+	}
+	_ = fmt.Sprint()
+}

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/decode"
+	"github.com/spanmap/spanmap/server/demo"
+)
+
+// registry knows every source and how to report its status.
+type registry struct {
+	mu      sync.Mutex
+	sources map[string]func() graph.SourceStatus
+}
+
+func newRegistry() *registry {
+	return &registry{sources: map[string]func() graph.SourceStatus{}}
+}
+
+// add registers a source's status function under its name.
+func (r *registry) add(name string, status func() graph.SourceStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sources[name] = status
+}
+
+// list returns every source's status, sorted by name.
+func (r *registry) list() []graph.SourceStatus {
+	r.mu.Lock()
+	fns := make([]func() graph.SourceStatus, 0, len(r.sources))
+	for _, f := range r.sources {
+		fns = append(fns, f)
+	}
+	r.mu.Unlock()
+	out := make([]graph.SourceStatus, 0, len(fns))
+	for _, f := range fns {
+		out = append(out, f())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// staleAfter is how long without data from any source makes the map stale.
+const staleAfter = 30 * time.Second
+
+// status is the hub's StatusFunc: sources, staleness and span drops.
+func (s *Server) status() graph.Status {
+	srcs := s.sources.list()
+	ps := s.pipeline.Stats()
+	var last int64
+	for _, st := range srcs {
+		last = max(last, st.LastSuccess)
+	}
+	stale := len(srcs) > 0 && (last == 0 || s.now().Sub(time.UnixMilli(last)) > staleAfter)
+	if last == 0 && ps.Spans == 0 {
+		stale = false // nothing has arrived yet: the map is empty, not stale
+	}
+	return graph.Status{
+		Sources:      srcs,
+		Stale:        stale,
+		DroppedSpans: ps.Derive.Dropped + ps.RejectedSpans,
+		PendingSpans: int64(ps.Derive.Pending),
+	}
+}
+
+// pushStatus reports a push receiver: ok once it received data, with the
+// time of the last batch.
+type pushStatus struct {
+	mu    sync.Mutex
+	last  time.Time
+	spans int64
+}
+
+func (p *pushStatus) seen(n int, now time.Time) {
+	p.mu.Lock()
+	p.last = now
+	p.spans += int64(n)
+	p.mu.Unlock()
+}
+
+func (p *pushStatus) status(name, kind string, now time.Time) graph.SourceStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := graph.SourceStatus{Name: name, Kind: kind, State: graph.SourceOK, Spans: p.spans}
+	if !p.last.IsZero() {
+		st.LastSuccess = p.last.UnixMilli()
+		st.Lag = now.Sub(p.last).Milliseconds()
+	}
+	return st
+}
+
+// demoComponent runs the built-in demo system, feeding its OTLP batches to
+// the pipeline in-process through the same protobuf decoder the OTLP
+// receivers use.
+func (s *Server) demoComponent() (component, error) {
+	cfg := demo.DefaultConfig()
+	cfg.Rate = s.cfg.DemoRate
+	cfg.Seed = uint64(s.now().UnixNano())
+	cfg.Logger = s.log.With("component", "demo")
+	gen, err := demo.New(cfg)
+	if err != nil {
+		return component{}, err
+	}
+	ps := &pushStatus{}
+	s.sources.add("demo", func() graph.SourceStatus {
+		st := ps.status("demo", "demo", s.now())
+		if e := gen.Stats().LastError; e != "" {
+			st.LastError = e
+		}
+		return st
+	})
+	sink := demo.SinkFunc(func(_ context.Context, req *coltracepb.ExportTraceServiceRequest) error {
+		b, err := proto.Marshal(req)
+		if err != nil {
+			return err
+		}
+		spans, err := decode.Bytes(b, decode.OTLPProto)
+		if err != nil {
+			return err
+		}
+		if err := s.pipeline.Submit("demo", spans); err != nil {
+			return err
+		}
+		ps.seen(len(spans), s.now())
+		return nil
+	})
+	return component{"demo", func(ctx context.Context) error { return gen.Run(ctx, sink) }}, nil
+}
