@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // Config tunes the hub. Build it with DefaultConfig and change what you need.
@@ -45,9 +47,12 @@ type Config struct {
 	// scheme) of cross-origin pages allowed to open the stream. Empty allows
 	// same-origin requests only.
 	AllowedOrigins []string
-	// Compression negotiates permessage-deflate with context takeover when the
-	// client supports it.
-	Compression bool
+	// Compression selects permessage-deflate, used when the client supports
+	// it. The default compresses each message on its own: a 10% metric
+	// change on a 500-node graph goes from 39 KB to 6 KB, at about 20 KB
+	// of memory per subscriber, while context takeover keeps a 1.2 MB
+	// compressor per subscriber (1.2 GB for 1,000).
+	Compression CompressionMode
 	// ReadLimit is the largest client message accepted, in bytes.
 	ReadLimit int64
 }
@@ -65,9 +70,36 @@ func DefaultConfig() Config {
 		SettleDelay:    2 * time.Minute,
 		LayoutWorkers:  2,
 		LayoutTimeout:  time.Minute,
-		Compression:    true,
+		Compression:    CompressionNoContextTakeover,
 		ReadLimit:      64 << 10,
 	}
+}
+
+// CompressionMode selects how messages are compressed (permessage-deflate).
+type CompressionMode string
+
+// Compression modes.
+const (
+	// CompressionOff sends messages uncompressed.
+	CompressionOff CompressionMode = "off"
+	// CompressionNoContextTakeover compresses each message on its own with
+	// a pooled compressor: less memory per subscriber, larger messages.
+	CompressionNoContextTakeover CompressionMode = "no-context-takeover"
+	// CompressionContextTakeover keeps a compressor per subscriber whose
+	// window spans messages, so repeated node and edge IDs compress away
+	// across diffs. It costs about 1.2 MB of memory per subscriber.
+	CompressionContextTakeover CompressionMode = "context-takeover"
+)
+
+// websocketMode returns the websocket library's mode for m.
+func (m CompressionMode) websocketMode() websocket.CompressionMode {
+	switch m {
+	case CompressionNoContextTakeover:
+		return websocket.CompressionNoContextTakeover
+	case CompressionContextTakeover:
+		return websocket.CompressionContextTakeover
+	}
+	return websocket.CompressionDisabled
 }
 
 // ErrConfig is wrapped by every error Validate returns.
@@ -103,6 +135,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: layout workers must be at least 1, got %d", ErrConfig, c.LayoutWorkers)
 	case c.ReadLimit < 1024:
 		return fmt.Errorf("%w: read limit must be at least 1024 bytes, got %d", ErrConfig, c.ReadLimit)
+	}
+	switch c.Compression {
+	case CompressionOff, CompressionNoContextTakeover, CompressionContextTakeover:
+	default:
+		return fmt.Errorf("%w: compression %q: want %s, %s or %s", ErrConfig, c.Compression,
+			CompressionOff, CompressionNoContextTakeover, CompressionContextTakeover)
 	}
 	for _, o := range c.AllowedOrigins {
 		if o == "" || o == "*" {

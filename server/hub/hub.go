@@ -97,15 +97,12 @@ func New(cfg Config, g Graph, l Layouter, status StatusFunc, log *slog.Logger, n
 		now:    now,
 		accept: websocket.AcceptOptions{
 			OriginPatterns:  cfg.AllowedOrigins,
-			CompressionMode: websocket.CompressionDisabled,
+			CompressionMode: cfg.Compression.websocketMode(),
 		},
 		ctx:    ctx,
 		cancel: cancel,
 		sem:    make(chan struct{}, cfg.LayoutWorkers),
 		views:  map[string]*view{},
-	}
-	if cfg.Compression {
-		h.accept.CompressionMode = websocket.CompressionContextTakeover
 	}
 	return h, nil
 }

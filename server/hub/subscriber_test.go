@@ -25,7 +25,9 @@ func TestSubscriber_push_coalesces(t *testing.T) {
 	defer h.shutdown()
 	v := newView(graph.DefaultView(), "")
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	diff := func(n uint64) item { return item{view: v, kind: kindDiff, base: n - 1, version: n, data: []byte{byte(n)}} }
+	diff := func(n uint64) item {
+		return item{view: v, kind: kindDiff, base: n - 1, version: n, data: []byte{byte(n)}}
+	}
 	errItem := item{kind: kindError, data: []byte("bad view")}
 
 	s := newSubscriber(nil, cfg.QueueLen)
