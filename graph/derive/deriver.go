@@ -55,6 +55,7 @@ type Deriver struct {
 
 	peerOrder []uint8
 	userID    uint32
+	unknownID uint32 // interned unknownService
 
 	ring    ring
 	index   table // (trace, span, shared) -> record
@@ -110,7 +111,18 @@ func New(cfg Config, now func() time.Time) *Deriver {
 		linkWait:  map[linkKey][]uint32{},
 	}
 	d.userID = d.in.id(cfg.UserNodeName)
+	d.unknownID = d.in.id(unknownService)
 	return d
+}
+
+// unknownService is the name decoders (and OpenTelemetry SDKs, as
+// "unknown_service:<process>") give spans without a service name.
+const unknownService = "unknown_service"
+
+// isUnknownService reports whether a span carries no real service name.
+func isUnknownService(s string) bool {
+	const n = len(unknownService)
+	return s == "" || len(s) >= n && s[:n] == unknownService && (len(s) == n || s[n] == ':')
 }
 
 // Add stores spans, pairs what can be paired now and appends the completed
@@ -307,8 +319,10 @@ func (d *Deriver) fill(r *rec, s *span.Span, kind span.Kind, shared bool, expire
 	r.dur = s.Duration
 	r.upDur = -1
 	r.expire = expire
-	r.svc = d.svcC.get(&d.in, s.Service)
-	if r.svc != 0 {
+	if isUnknownService(s.Service) {
+		r.flags |= fUnknownSvc // takes its parent's service once known
+	} else {
+		r.svc = d.svcC.get(&d.in, s.Service)
 		d.in.setNamespace(r.svc, d.nsC.get(&d.in, s.Namespace))
 	}
 	r.op = d.opC.get(&d.in, s.Name)
@@ -449,5 +463,6 @@ func (d *Deriver) maybeCompact() {
 		}
 	}
 	d.userID = d.in.id(d.cfg.UserNodeName)
+	d.unknownID = d.in.id(unknownService)
 	d.svcC, d.opC, d.nsC = cachedID{}, cachedID{}, cachedID{}
 }

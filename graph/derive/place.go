@@ -31,6 +31,7 @@ func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 	if r.parent.IsZero() || r.parent == r.id {
 		r.up = upRoot
 		r.flags |= fResolved
+		d.nameUnknown(r)
 	} else if ps, ok := d.findParent(r); ok {
 		var done bool
 		if done, dst = d.attach(slot, ps, dst); !done {
@@ -77,6 +78,7 @@ func (d *Deriver) attach(cs, ps uint32, dst []Observation) (bool, []Observation)
 		}
 		c.up = upRoot // nothing named above
 		c.flags |= fResolved
+		d.nameUnknown(c)
 		return true, dst
 	}
 	if c.svc == 0 {
@@ -109,6 +111,14 @@ func (d *Deriver) attach(cs, ps uint32, dst []Observation) (bool, []Observation)
 	}
 	c.flags |= fResolved
 	return true, dst
+}
+
+// nameUnknown gives a span without a service, and without an ancestor to take
+// one from, the unknown-service name.
+func (d *Deriver) nameUnknown(r *rec) {
+	if r.svc == 0 && r.has(fUnknownSvc) {
+		r.svc = d.unknownID
+	}
 }
 
 // wait appends record slot to the chain of children waiting for its parent.

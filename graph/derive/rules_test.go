@@ -184,10 +184,10 @@ func ruleCases() []ruleCase {
 			mk(2, 1, kClient, "", remote("server")),
 			mk(3, 1, kClient, "", remote("server")),
 		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server external n=2 e=0 p=0")},
-		{name: "spans without any service draw nothing", spans: []span.Span{
+		{name: "root spans without a service show as unknown_service", spans: []span.Span{
 			mk(1, 0, kServer, ""),
-			mk(2, 0, kClient, "", remote("server"), inTrace(2)),
-		}, want: ""},
+			mk(2, 0, kClient, "unknown_service:java", remote("server"), inTrace(2)),
+		}, want: lines("user->unknown_service rpc n=1 e=0 p=0", "unknown_service->server external n=1 e=0 p=0")},
 	}
 }
 

@@ -15,6 +15,7 @@ func (d *Deriver) settle(slot uint32, r *rec, evicted bool, dst []Observation) [
 	}
 	if !r.has(fResolved) {
 		d.stats.MissingParent++
+		d.nameUnknown(r)
 	}
 	if isCallee(r.kind) {
 		return d.settleCallee(r, evicted, dst)
@@ -92,6 +93,9 @@ func (d *Deriver) settleEntry(r *rec, evicted bool, dst []Observation) []Observa
 			return dst
 		}
 	}
+	// The entry span's own error belongs to the call it makes, unless that
+	// call is not drawn (no callee, no peer name): then it shows here.
+	ownCall := isCaller(r.kind) && (r.has(fClaimed) || r.peer != 0 && r.peer != r.svc)
 	d.stats.Unpaired++
 	return append(dst, Observation{
 		From:                d.service(r.upSvc),
@@ -102,7 +106,7 @@ func (d *Deriver) settleEntry(r *rec, evicted bool, dst []Observation) []Observa
 		ClientDuration:      r.upDur,
 		ServerDuration:      r.dur,
 		QueueLag:            -1,
-		Error:               r.has(fParentErr),
+		Error:               r.has(fParentErr) || r.has(fErr) && !ownCall,
 		TraceID:             r.trace,
 		SamplingProbability: float64(r.prob),
 		Evicted:             evicted,

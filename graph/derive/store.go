@@ -48,6 +48,7 @@ const (
 	fLinks                           // has span links (side table)
 	fPeerDB                          // virtual peer is a database
 	fPeerMsg                         // virtual peer is a messaging system
+	fUnknownSvc                      // span had no service name of its own
 )
 
 // up values: what a span knows about its caller (servers and consumers) or
