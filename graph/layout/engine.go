@@ -1,0 +1,89 @@
+package layout
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spanmap/spanmap/graph"
+)
+
+// Engine names a layout algorithm.
+type Engine string
+
+// Layout engines.
+const (
+	// DotLR is graphviz dot with ranks from left to right (callers on the
+	// left, callees on the right).
+	DotLR Engine = "dot-lr"
+	// DotTB is graphviz dot with ranks from top to bottom.
+	DotTB Engine = "dot-tb"
+	// Neato is graphviz neato (stress majorisation). It keeps previous
+	// positions best and is the engine to use when stability matters.
+	Neato Engine = "neato"
+	// FDP is graphviz fdp (force directed, with group boxes).
+	FDP Engine = "fdp"
+)
+
+// DefaultEngine is the engine used when Options.Engine is empty.
+const DefaultEngine = DotLR
+
+// Engines lists every engine, in documentation order.
+func Engines() []Engine { return []Engine{DotLR, DotTB, Neato, FDP} }
+
+// ParseEngine returns the engine named s ("" gives DefaultEngine).
+func ParseEngine(s string) (Engine, error) {
+	if s == "" {
+		return DefaultEngine, nil
+	}
+	e := Engine(strings.ToLower(strings.TrimSpace(s)))
+	if err := e.Validate(); err != nil {
+		return "", err
+	}
+	return e, nil
+}
+
+// Validate reports whether e names a known engine.
+func (e Engine) Validate() error {
+	switch e {
+	case DotLR, DotTB, Neato, FDP:
+		return nil
+	}
+	return fmt.Errorf("%w: %q (want one of dot-lr, dot-tb, neato, fdp)", ErrUnknownEngine, string(e))
+}
+
+// program is the graphviz layout program that runs e.
+func (e Engine) program() string {
+	switch e {
+	case Neato:
+		return "neato"
+	case FDP:
+		return "fdp"
+	}
+	return "dot"
+}
+
+// usesPositions reports whether the engine takes initial positions.
+func (e Engine) usesPositions() bool { return e == Neato || e == FDP }
+
+// Options tune one Layout call.
+type Options struct {
+	// Engine picks the algorithm; empty means DefaultEngine.
+	Engine Engine
+	// Previous maps node IDs to the positions of an earlier layout of the
+	// same View (top-left origin, as in graph.Node.Pos). Neato and fdp start
+	// from them; nodes that are new are seeded at the centre of their known
+	// neighbours. Dot ignores them: its output depends only on the topology,
+	// which it reads in a stable (sorted) order.
+	Previous map[string]graph.Point
+	// Pin fixes every node found in Previous where it was (neato and fdp
+	// only): existing nodes never move and new nodes are placed around them.
+	// Without Pin, previous positions are only the starting point.
+	Pin bool
+}
+
+func (o Options) engine() Engine {
+	if o.Engine == "" {
+		return DefaultEngine
+	}
+	return o.Engine
+}
