@@ -114,28 +114,34 @@ func BenchmarkAggregator_Snapshot(b *testing.B) {
 }
 
 // BenchmarkAggregator_memory measures the heap held per edge bucket (one
-// operation per edge) for several traffic levels.
+// operation per edge, 200 edges, 60 buckets) for several traffic levels,
+// with live buckets and after Prune packed them all.
 func BenchmarkAggregator_memory(b *testing.B) {
 	for _, perBucket := range []int{1, 10, 100, 1000} {
-		b.Run(fmt.Sprintf("calls_per_bucket=%d", perBucket), func(b *testing.B) {
-			const edges, buckets = 200, 60
-			obs := benchObservations(edges*buckets*perBucket, 100, edges, 1, buckets*10*time.Second)
-			var bytesPer float64
-			for b.Loop() {
-				runtime.GC()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				a := newAgg(b, nil)
-				for i := 0; i < len(obs); i += 4096 {
-					a.Add("bench", obs[i:min(i+4096, len(obs))])
+		for _, packed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("calls_per_bucket=%d/packed=%v", perBucket, packed), func(b *testing.B) {
+				const edges, buckets = 200, 60
+				obs := benchObservations(edges*buckets*perBucket, 100, edges, 1, buckets*10*time.Second)
+				var bytesPer float64
+				for b.Loop() {
+					runtime.GC()
+					var before, after runtime.MemStats
+					runtime.ReadMemStats(&before)
+					a := newAgg(b, func(c *Config) { c.Retention, c.CompactAfter = 0, time.Second })
+					for i := 0; i < len(obs); i += 4096 {
+						a.Add("bench", obs[i:min(i+4096, len(obs))])
+					}
+					if packed {
+						a.Prune(t0.Add(24 * time.Hour))
+					}
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					held := a.Counters().Buckets
+					bytesPer = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(held)
+					runtime.KeepAlive(a)
 				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				held := a.Counters().Buckets
-				bytesPer = float64(after.HeapAlloc-before.HeapAlloc) / float64(held)
-				runtime.KeepAlive(a)
-			}
-			b.ReportMetric(bytesPer, "B/edge-bucket")
-		})
+				b.ReportMetric(bytesPer, "B/edge-bucket")
+			})
+		}
 	}
 }

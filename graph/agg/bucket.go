@@ -233,6 +233,22 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 	b.ex.offer(&c, k)
 }
 
+// newAcc returns an empty accumulator whose sketches are dense.
+func newAcc() *bucket {
+	b := &bucket{}
+	b.initAcc()
+	return b
+}
+
+// initAcc makes the sketches of an empty accumulator dense.
+func (b *bucket) initAcc() {
+	b.client.setDense()
+	b.servPaired.setDense()
+	b.servOnly.setDense()
+	b.lag = &sketch{}
+	b.lag.setDense()
+}
+
 // merge folds o into b (b.idx is kept). k bounds the typical sample;
 // withExemplars false skips exemplars (node accumulators).
 func (b *bucket) merge(o *bucket, k int, withExemplars bool) {

@@ -123,7 +123,7 @@ func (a *Aggregator) Export(from, to time.Time, width time.Duration) (Rollups, e
 			s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
 				if acc == nil || floorDiv(idx, per) != slot {
 					flush()
-					acc, slot = &bucket{}, floorDiv(idx, per)
+					acc, slot = newAcc(), floorDiv(idx, per)
 				}
 				a.mergeInto(acc, idx, b, p, a.cfg.ExemplarCandidates, true)
 			})

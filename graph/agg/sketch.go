@@ -116,18 +116,20 @@ func (b *bins) maybeDense() {
 	b.data, b.off, b.dense = dense, lo, true
 }
 
-// grow makes a dense store cover [lo, hi].
+// grow makes a dense store cover [lo, hi], with some slack on the sides it
+// grows so that a widening distribution reallocates O(log n) times.
 func (b *bins) grow(lo, hi int32) {
 	curLo, curHi := b.off, b.off+int32(len(b.data))-1
 	if len(b.data) == 0 {
 		curLo, curHi = lo, hi
 	}
 	newLo, newHi := min(curLo, lo), max(curHi, hi)
+	slack := int32(max(denseSlack, len(b.data)/4))
 	if newLo < curLo {
-		newLo -= denseSlack
+		newLo -= slack
 	}
 	if newHi > curHi {
-		newHi += denseSlack
+		newHi += slack
 	}
 	data := make([]uint32, int(newHi)-int(newLo)+1)
 	if len(b.data) > 0 {
@@ -183,14 +185,20 @@ func (b *bins) merge(o *bins) {
 	if o.isEmpty() {
 		return
 	}
-	if !b.dense && !o.dense {
+	if !b.dense {
+		// A sparse store stays compact: it takes the pairs of o and turns
+		// dense only by the usual rule.
+		if o.dense {
+			pairs := make([]uint32, 0, 16)
+			o.each(func(i int32, n uint32) { pairs = append(pairs, uint32(i), n) })
+			b.mergeSparse(&bins{data: pairs})
+			return
+		}
 		b.mergeSparse(o)
 		return
 	}
 	lo, hi, _ := o.bounds()
-	if !b.dense {
-		b.toDense(lo, hi)
-	} else if lo < b.off || int(hi)-int(b.off) >= len(b.data) {
+	if len(b.data) == 0 || lo < b.off || int(hi)-int(b.off) >= len(b.data) {
 		b.grow(lo, hi)
 	}
 	if o.dense {
@@ -206,17 +214,21 @@ func (b *bins) merge(o *bins) {
 	}
 }
 
-// toDense turns a sparse store dense, covering at least [lo, hi].
-func (b *bins) toDense(lo, hi int32) {
-	if len(b.data) > 0 {
-		lo = min(lo, int32(b.data[0]))
-		hi = max(hi, int32(b.data[len(b.data)-2]))
+// setDense makes an empty store dense: accumulators merge many stores and
+// dense adds cost O(1) without reallocating the sparse pairs.
+func (b *bins) setDense() {
+	if len(b.data) == 0 {
+		b.dense = true
 	}
-	dense := make([]uint32, int(hi)-int(lo)+1)
-	for k := 0; k < len(b.data); k += 2 {
-		dense[int(int32(b.data[k]))-int(lo)] = b.data[k+1]
+}
+
+// setDense makes the stores of an empty sketch dense.
+func (s *sketch) setDense() {
+	s.pos.setDense()
+	if s.neg == nil {
+		s.neg = &bins{}
 	}
-	b.data, b.off, b.dense = dense, lo, true
+	s.neg.setDense()
 }
 
 func (b *bins) mergeSparse(o *bins) {

@@ -103,25 +103,33 @@ func TestSketch_merge_equalsUnion(t *testing.T) {
 	sizes := []int{0, 1, 5, 9, 40, 3000}
 	for _, na := range sizes {
 		for _, nb := range sizes {
-			r := rand.New(rand.NewPCG(uint64(na), uint64(nb)))
-			var a, b, all sketch
-			for range na {
-				v := distributions[3].gen(r)
-				a.add(m, v)
-				all.add(m, v)
-			}
-			for range nb {
-				v := distributions[0].gen(r)
-				b.add(m, v)
-				all.add(m, v)
-			}
-			bCopy := b.clone()
-			a.merge(&b)
-			if !sameBins(&a, &all) {
-				t.Errorf("na=%d nb=%d: merged bins differ from union", na, nb)
-			}
-			if !sameBins(&b, &bCopy) {
-				t.Errorf("na=%d nb=%d: merge changed its argument", na, nb)
+			for _, acc := range []bool{false, true} {
+				r := rand.New(rand.NewPCG(uint64(na), uint64(nb)))
+				var a, b, all sketch
+				if acc {
+					a.setDense()
+				}
+				for range na {
+					v := distributions[3].gen(r)
+					a.add(m, v)
+					all.add(m, v)
+				}
+				for range nb {
+					v := distributions[0].gen(r)
+					b.add(m, v)
+					all.add(m, v)
+				}
+				bCopy := b.clone()
+				a.merge(&b)
+				if !sameBins(&a, &all) {
+					t.Errorf("na=%d nb=%d: merged bins differ from union", na, nb)
+				}
+				if !sameBins(&b, &bCopy) {
+					t.Errorf("na=%d nb=%d: merge changed its argument", na, nb)
+				}
+				if acc && !a.pos.dense {
+					t.Errorf("na=%d nb=%d: accumulator left dense mode", na, nb)
+				}
 			}
 		}
 	}

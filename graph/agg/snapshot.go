@@ -10,7 +10,7 @@ import (
 
 // windowCandidates bounds the typical-exemplar candidates a window keeps
 // after merging its buckets (a bottom-k sample of the buckets' candidates).
-const windowCandidates = 64
+const windowCandidates = 16
 
 // outNode accumulates one node of a snapshot.
 type outNode struct {
@@ -52,7 +52,9 @@ func (a *Aggregator) bucketRange(from, to time.Time) (lo, hi int64) {
 // node's stats are its inbound calls; its operations are the operations of
 // its inbound edges; its sources are those of all edges touching it. Edges of
 // different kinds between the same two nodes are reported as one edge named
-// after the busiest kind. Version and View are left for the caller.
+// after the busiest kind. Version and View are left for the caller. Add may
+// run between chunks of edges, so calls added during a snapshot may show on
+// some edges only.
 func (a *Aggregator) Snapshot(from, to time.Time, opt Options) graph.Snapshot {
 	snap := graph.Snapshot{From: from.UnixMilli(), To: to.UnixMilli(), Nodes: []graph.Node{}, Edges: []graph.Edge{}}
 	if !to.After(from) {
@@ -73,43 +75,39 @@ func (a *Aggregator) Snapshot(from, to time.Time, opt Options) graph.Snapshot {
 	return snap
 }
 
-// collect merges the buckets [lo, hi) into private accumulators.
+// collectChunk is how many edges collect merges per read-lock hold, so that
+// a large snapshot lets Add in between chunks.
+const collectChunk = 128
+
+// collect merges the buckets [lo, hi) into private accumulators. It holds
+// the read lock per chunk of edges: calls added meanwhile may show in the
+// edges of later chunks only.
 func (a *Aggregator) collect(lo, hi int64, opt Options) *window {
 	w := &window{nodes: map[string]*outNode{}, edges: map[string]*outEdge{}}
 	a.mu.RLock()
-	defer a.mu.RUnlock()
-	w.sources = a.sources
+	edges := make([]*edge, 0, len(a.edges))
+	for _, e := range a.edges {
+		edges = append(edges, e)
+	}
+	a.mu.RUnlock()
 	outNodeOf := func(n *node) *outNode {
 		o := w.nodes[n.id]
 		if o == nil {
 			o = &outNode{id: n.id, name: n.name, namespace: n.namespace, kind: n.nodeKind(),
 				ops: map[string]struct{}{}, drops: sumDrops(n.drops, lo, hi)}
+			o.acc.initAcc()
 			w.nodes[n.id] = o
 		}
 		return o
 	}
-	for _, e := range a.edges {
-		for _, s := range e.ops {
-			if !s.has(lo, hi) {
-				continue
-			}
-			op := ""
-			if opt.Operations {
-				op = s.op
-			}
-			id := graph.EdgeID(e.key.from, e.key.to, op)
-			oe := w.edges[id]
-			if oe == nil {
-				oe = &outEdge{id: id, from: outNodeOf(e.from), to: outNodeOf(e.to), op: op, kinds: map[graph.EdgeKind]int64{}}
-				w.edges[id] = oe
-			}
-			before := oe.acc.calls()
-			s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
-				a.mergeInto(&oe.acc, idx, b, p, windowCandidates, true)
-			})
-			oe.kinds[e.key.kind] += oe.acc.calls() - before
-			oe.to.ops[s.op] = struct{}{}
+	for i := 0; i == 0 || i < len(edges); i += collectChunk {
+		a.mu.RLock()
+		for _, e := range edges[i:min(i+collectChunk, len(edges))] {
+			a.collectEdge(w, e, lo, hi, opt, outNodeOf)
 		}
+		// Candidates refer to sources by index: take the list last.
+		w.sources = a.sources
+		a.mu.RUnlock()
 	}
 	for _, oe := range w.edges {
 		oe.to.acc.merge(&oe.acc, 0, false)
@@ -117,6 +115,32 @@ func (a *Aggregator) collect(lo, hi int64, opt Options) *window {
 		oe.from.srcs.union(&oe.acc.srcs)
 	}
 	return w
+}
+
+// collectEdge merges the series of e. Must be called holding the read lock.
+func (a *Aggregator) collectEdge(w *window, e *edge, lo, hi int64, opt Options, outNodeOf func(*node) *outNode) {
+	for _, s := range e.ops {
+		if !s.has(lo, hi) {
+			continue
+		}
+		op := ""
+		if opt.Operations {
+			op = s.op
+		}
+		id := graph.EdgeID(e.key.from, e.key.to, op)
+		oe := w.edges[id]
+		if oe == nil {
+			oe = &outEdge{id: id, from: outNodeOf(e.from), to: outNodeOf(e.to), op: op, kinds: map[graph.EdgeKind]int64{}}
+			oe.acc.initAcc()
+			w.edges[id] = oe
+		}
+		before := oe.acc.calls()
+		s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
+			a.mergeInto(&oe.acc, idx, b, p, windowCandidates, true)
+		})
+		oe.kinds[e.key.kind] += oe.acc.calls() - before
+		oe.to.ops[s.op] = struct{}{}
+	}
 }
 
 // mergeInto folds a live bucket b or a packed bucket p (bucket number idx)
