@@ -101,12 +101,19 @@ func (a *Aggregator) Add(source string, obs []derive.Observation) {
 		added++
 	}
 	a.perSource[src].Observations += added
-	if len(a.pendingDrops) > 0 && a.clockSet {
-		for svc, n := range a.pendingDrops {
-			a.addDrop(svc, n)
-		}
-		clear(a.pendingDrops)
+	a.flushPendingDrops()
+}
+
+// flushPendingDrops places the drops that waited for a clock. Must be called
+// holding the write lock.
+func (a *Aggregator) flushPendingDrops() {
+	if len(a.pendingDrops) == 0 || !a.clockSet {
+		return
 	}
+	for svc, n := range a.pendingDrops {
+		a.addDrop(svc, n)
+	}
+	clear(a.pendingDrops)
 }
 
 // AddDropped counts n spans of service that the pairing store dropped. The

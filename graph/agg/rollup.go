@@ -160,19 +160,17 @@ func (a *Aggregator) rollup(e *edge, op string, start time.Time, b *bucket) Edge
 	conv := func(c *candidate) Candidate {
 		return Candidate{TraceID: c.trace, Source: a.sources[c.src], Duration: c.dur, Time: c.t, Error: c.err}
 	}
-	{
-		x := &b.ex
-		if x.hasSlow {
-			c := conv(&x.slow)
-			r.Slowest = &c
-		}
-		if x.hasErr {
-			c := conv(&x.lastErr)
-			r.LatestError = &c
-		}
-		for i := range x.typ {
-			r.Typical = append(r.Typical, conv(&x.typ[i]))
-		}
+	x := &b.ex
+	if x.hasSlow {
+		c := conv(&x.slow)
+		r.Slowest = &c
+	}
+	if x.hasErr {
+		c := conv(&x.lastErr)
+		r.LatestError = &c
+	}
+	for i := range x.typ {
+		r.Typical = append(r.Typical, conv(&x.typ[i]))
 	}
 	return r
 }
@@ -233,6 +231,7 @@ func (a *Aggregator) Import(r Rollups) error {
 		nd := a.node(d.Service)
 		nd.drops = addDrop(nd.drops, floorDiv(d.Start.UnixNano(), a.width), d.Count)
 	}
+	a.flushPendingDrops()
 	return nil
 }
 
