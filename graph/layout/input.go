@@ -86,9 +86,9 @@ func writeGraphAttrs(b *bytes.Buffer, eng Engine) {
 	b.WriteString("graph [fontsize=12, fontname=\"Helvetica\"")
 	switch eng {
 	case DotLR:
-		b.WriteString(", rankdir=LR, nodesep=0.3, ranksep=0.9")
+		b.WriteString(", rankdir=LR, nodesep=0.3, ranksep=1.5")
 	case DotTB:
-		b.WriteString(", rankdir=TB, nodesep=0.35, ranksep=0.6")
+		b.WriteString(", rankdir=TB, nodesep=0.35, ranksep=0.8")
 	case Neato:
 		fmt.Fprintf(b, ", overlap=voronoi, sep=\"+10\", start=%d, inputscale=72", seed)
 	case FDP:
