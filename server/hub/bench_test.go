@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/layout"
 )
 
 // The fan-out benchmark runs its subscribers in a child process (this test
@@ -271,4 +272,63 @@ func deflated(p []byte) int {
 	w.Write(p)
 	w.Flush()
 	return buf.Len()
+}
+
+// BenchmarkHub_tickDuringLayout lays out a 1,000-service, 3,000-call View
+// with graphviz after a topology change and measures the ticks that run
+// meanwhile, with a second, small View streaming figures all along. The
+// hub never waits for the layout, but graphviz runs as WebAssembly code the
+// Go runtime cannot preempt, so a garbage collection that starts during a
+// layout stops every goroutine until the layout returns: worst-tick-ms
+// shows it.
+func BenchmarkHub_tickDuringLayout(b *testing.B) {
+	l, err := layout.New(layout.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	e := newEnvWith(b, DefaultConfig(), l, nil)
+	r := randFor(b)
+	e.g.mesh(r, 1000, 3000)
+	t0 := time.Now()
+	e.snapshot("") // the layouter caches it for the first snapshot below
+	first := time.Since(t0)
+	big, small := e.dial(nil).start(), e.dial(nil).start()
+	big.subscribe("")
+	small.subscribe("focus=svc-001&up=0")
+	big.sync(e, "")
+	small.sync(e, "focus=svc-001&up=0")
+	callee := ""
+	for _, ed := range e.g.edgeEnds() {
+		if ed[0] == "svc-001" {
+			callee = ed[1]
+			break
+		}
+	}
+	var ticks int
+	var worst, layoutTime time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		e.g.addNode(fmt.Sprintf("new-%d", i), graph.NodeService, "ns-0")
+		e.g.addEdge(svc(500), fmt.Sprintf("new-%d", i))
+		start := time.Now()
+		e.tick() // starts the layout
+		for len(e.h.sem) > 0 {
+			e.g.setEdgeCalls("svc-001", callee, int64(r.IntN(1000)), 0)
+			t0 := time.Now()
+			e.tick()
+			worst = max(worst, time.Since(t0))
+			ticks++
+			time.Sleep(100 * time.Millisecond)
+		}
+		layoutTime += time.Since(start)
+		e.tick() // lands it
+	}
+	b.StopTimer()
+	big.sync(e, "")
+	small.sync(e, "focus=svc-001&up=0")
+	b.ReportMetric(first.Seconds(), "first-layout-s")
+	b.ReportMetric(layoutTime.Seconds()/float64(b.N), "layout-s")
+	b.ReportMetric(float64(ticks)/float64(b.N), "ticks-during-layout")
+	b.ReportMetric(float64(worst.Milliseconds()), "worst-tick-ms")
 }

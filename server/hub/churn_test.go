@@ -26,7 +26,7 @@ func TestHub_ServeHTTP_manySubscribers(t *testing.T) {
 	cfg.ResyncGrace = 0 // resync as often as needed, never disconnect
 	cfg.MaxSubscribers = 500
 	e := newEnv(t, cfg)
-	e.g.shop(10)
+	e.g.shop(6)
 	r := randFor(t)
 
 	const n = 200

@@ -349,3 +349,25 @@ func idPoint(id string) graph.Point {
 	v := h.Sum64()
 	return graph.Point{X: float64(v % 2000), Y: float64((v / 2000) % 1000)}
 }
+
+// mesh fills g with n services and m random calls between them, callers
+// before callees, in five namespaces.
+func (g *fakeGraph) mesh(r *rand.Rand, n, m int) {
+	for i := range n {
+		g.addNode(svc(i), graph.NodeService, fmt.Sprintf("ns-%d", i%5))
+	}
+	for added := 0; added < m; {
+		from := r.IntN(n - 1)
+		to := from + 1 + r.IntN(min(n-from-1, 40))
+		id := graph.EdgeID(svc(from), svc(to), "")
+		g.mu.Lock()
+		_, dup := g.edges[id]
+		g.mu.Unlock()
+		if dup {
+			continue
+		}
+		g.addEdge(svc(from), svc(to), "GET /")
+		g.setEdgeCalls(svc(from), svc(to), int64(r.IntN(5000)), int64(r.IntN(20)))
+		added++
+	}
+}

@@ -89,14 +89,23 @@ func testConfig() Config {
 }
 
 func newEnv(t testing.TB, cfg Config) *env {
-	return newEnvListener(t, cfg, nil)
+	return newEnvWith(t, cfg, nil, nil)
 }
 
-// newEnvListener is newEnv with a listener wrapper (nil for none).
+// newEnvListener is newEnv with a listener wrapper.
 func newEnvListener(t testing.TB, cfg Config, wrap func(net.Listener) net.Listener) *env {
+	return newEnvWith(t, cfg, nil, wrap)
+}
+
+// newEnvWith is newEnv with another layouter (nil for the fake one) and a
+// listener wrapper (nil for none).
+func newEnvWith(t testing.TB, cfg Config, l Layouter, wrap func(net.Listener) net.Listener) *env {
 	t.Helper()
 	e := &env{t: t, g: newFakeGraph(), l: &fakeLayouter{}, clk: newClock()}
-	h, err := New(cfg, e.g, e.l, e.statusFunc, nil, e.clk.Now)
+	if l == nil {
+		l = e.l
+	}
+	h, err := New(cfg, e.g, l, e.statusFunc, nil, e.clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,15 +156,37 @@ func (h *Hub) spawn(f func()) bool {
 func (h *Hub) tick() {
 	start := time.Now()
 	now := h.now()
-	for _, v := range h.active(now) {
-		h.step(v, now)
-	}
+	h.stepAll(h.active(now), now)
 	if h.lastStatus.IsZero() || now.Sub(h.lastStatus) >= h.cfg.StatusInterval {
 		h.lastStatus = now
 		h.sendStatus(now)
 	}
 	h.stats.ticks.Add(1)
 	h.stats.tickNanos.Add(int64(time.Since(start)))
+}
+
+// stepAll steps views in parallel, one goroutine per CPU, and returns when
+// all are done. Each View is stepped by exactly one goroutine.
+func (h *Hub) stepAll(views []*view, now time.Time) {
+	workers := min(runtime.GOMAXPROCS(0), len(views))
+	if workers <= 1 {
+		for _, v := range views {
+			h.step(v, now)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(views)); i = next.Add(1) - 1 {
+				h.step(views[i], now)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // active drops Views idle for longer than IdleViewExpiry and returns the

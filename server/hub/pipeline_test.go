@@ -337,3 +337,48 @@ func TestHub_Snapshot_canceledWhileWaitingForLayout(t *testing.T) {
 		t.Errorf("a canceled request counted as %d layout errors", st.LayoutErrors)
 	}
 }
+
+func TestHub_tick_realLayouter(t *testing.T) {
+	l, err := layout.New(layout.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	e := newEnvWith(t, testConfig(), l, nil)
+	e.g.shop(15)
+	c := e.dial(nil).start()
+	c.subscribe("group=namespace")
+	c.sync(e, "group=namespace")
+	placed := func(s graph.Snapshot) {
+		t.Helper()
+		if s.Width <= 0 || s.Height <= 0 {
+			t.Errorf("drawing size %vx%v", s.Width, s.Height)
+		}
+		for _, n := range s.Nodes {
+			if n.Pos == nil || n.Width <= 0 {
+				t.Errorf("node %s not placed: %+v", n.ID, n)
+			}
+		}
+		for _, ed := range s.Edges {
+			if len(ed.Path) == 0 {
+				t.Errorf("edge %s has no path", ed.ID)
+			}
+		}
+	}
+	placed(c.current())
+	layouts := l.Stats().Layouts
+	e.g.churnMetrics(randFor(t), 1)
+	e.tick()
+	c.sync(e, "group=namespace")
+	if got := l.Stats().Layouts; got != layouts {
+		t.Errorf("metric change ran %d layouts", got-layouts)
+	}
+	e.g.addNode("svc-new", graph.NodeService, "shop")
+	e.g.addEdge("svc-003", "svc-new")
+	e.quiesce()
+	c.sync(e, "group=namespace")
+	placed(c.current())
+	if _, ok := nodeOf(c.current(), "svc-new"); !ok {
+		t.Error("new node missing after layout")
+	}
+}
