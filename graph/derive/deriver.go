@@ -319,9 +319,12 @@ func (d *Deriver) fill(r *rec, s *span.Span, kind span.Kind, shared bool, expire
 	r.dur = s.Duration
 	r.upDur = -1
 	r.expire = expire
-	if isUnknownService(s.Service) {
+	switch {
+	case isUnknownService(s.Service) && (isCaller(kind) || isCallee(kind)):
+		r.svc = d.unknownID // a call endpoint keeps its own (unknown) name
+	case isUnknownService(s.Service):
 		r.flags |= fUnknownSvc // takes its parent's service once known
-	} else {
+	default:
 		r.svc = d.svcC.get(&d.in, s.Service)
 		d.in.setNamespace(r.svc, d.nsC.get(&d.in, s.Namespace))
 	}

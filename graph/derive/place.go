@@ -10,6 +10,19 @@ import (
 // called holding d.mu.
 func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 	r := d.ring.at(slot)
+	d.stack = d.stack[:0]
+	if r.parent.IsZero() || r.parent == r.id {
+		r.up = upRoot
+		r.flags |= fResolved
+		d.nameUnknown(r)
+	} else if ps, ok := d.findParent(r); ok {
+		var done bool
+		if done, dst = d.attach(slot, ps, dst); !done {
+			d.wait(slot)
+		}
+	} else {
+		d.wait(slot)
+	}
 	switch {
 	case r.has(fShared):
 		if cs, ok := d.lookup(&r.trace, r.id, false); ok && isCaller(d.ring.at(cs).kind) {
@@ -28,19 +41,7 @@ func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 	if r.has(fLinks) {
 		dst = d.linkConsumer(slot, dst)
 	}
-	if r.parent.IsZero() || r.parent == r.id {
-		r.up = upRoot
-		r.flags |= fResolved
-		d.nameUnknown(r)
-	} else if ps, ok := d.findParent(r); ok {
-		var done bool
-		if done, dst = d.attach(slot, ps, dst); !done {
-			d.wait(slot)
-		}
-	} else {
-		d.wait(slot)
-	}
-	d.stack = append(d.stack[:0], slot)
+	d.stack = append(d.stack, slot)
 	for len(d.stack) > 0 {
 		s := d.stack[len(d.stack)-1]
 		d.stack = d.stack[:len(d.stack)-1]
@@ -49,18 +50,14 @@ func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 	return dst
 }
 
-// findParent returns the slot of r's parent. When both halves of a Zipkin
-// shared span are stored, a child in the server half's service belongs to the
-// server half (as in Zipkin's span tree); any other child to the client half.
+// findParent returns the slot of r's parent. When a span ID is shared by
+// the two halves of a Zipkin RPC, a child in the server half's service
+// belongs to the server half and any other child to the client half, as in
+// Zipkin's span tree; such a child waits for the client half rather than
+// attach to a server half of another service.
 func (d *Deriver) findParent(r *rec) (uint32, bool) {
-	if d.sharedN > 0 {
-		if ss, ok := d.lookup(&r.trace, r.parent, true); ok {
-			if s := d.ring.at(ss); r.svc == 0 || s.svc == r.svc {
-				return ss, true
-			}
-			if cs, ok := d.lookup(&r.trace, r.parent, false); ok {
-				return cs, true
-			}
+	if d.sharedN > 0 && r.svc != 0 {
+		if ss, ok := d.lookup(&r.trace, r.parent, true); ok && d.ring.at(ss).svc == r.svc {
 			return ss, true
 		}
 	}
@@ -82,7 +79,10 @@ func (d *Deriver) attach(cs, ps uint32, dst []Observation) (bool, []Observation)
 		return true, dst
 	}
 	if c.svc == 0 {
-		c.svc = p.svc // a span without a service belongs to its parent's
+		// A span without a service belongs to its parent's. Its children
+		// may now resolve even if it does not, so retry them.
+		c.svc = p.svc
+		d.stack = append(d.stack, cs)
 	}
 	switch {
 	case isCallee(c.kind) && isCaller(p.kind) && !c.has(fShared):

@@ -179,11 +179,11 @@ func ruleCases() []ruleCase {
 			mk(3, 2, kClient, "server"),
 			mk(4, 2, kClient, "server"),
 		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server rpc n=2 e=0 p=0")},
-		{name: "clients without a service take the parent's", spans: []span.Span{
+		{name: "clients without a service show as unknown_service", spans: []span.Span{
 			mk(1, 0, kServer, "client"),
 			mk(2, 1, kClient, "", remote("server")),
 			mk(3, 1, kClient, "", remote("server")),
-		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server external n=2 e=0 p=0")},
+		}, want: lines("user->client rpc n=1 e=0 p=0", "client->unknown_service rpc n=2 e=0 p=0", "unknown_service->server external n=2 e=0 p=0")},
 		{name: "root spans without a service show as unknown_service", spans: []span.Span{
 			mk(1, 0, kServer, ""),
 			mk(2, 0, kClient, "unknown_service:java", remote("server"), inTrace(2)),

@@ -13,6 +13,9 @@ func (d *Deriver) settle(slot uint32, r *rec, evicted bool, dst []Observation) [
 	if r.has(fShared) {
 		d.sharedN--
 	}
+	if r.has(fEntry) && d.sharedN > 0 {
+		dst = d.recheckHalf(slot, r, dst)
+	}
 	if !r.has(fResolved) {
 		d.stats.MissingParent++
 		d.nameUnknown(r)
@@ -24,6 +27,20 @@ func (d *Deriver) settle(slot uint32, r *rec, evicted bool, dst []Observation) [
 	if isCaller(r.kind) && !r.has(fClaimed) {
 		dst = d.settlePeer(r, evicted, dst)
 	}
+	return dst
+}
+
+// recheckHalf re-attaches a span that entered its service from its parent's
+// span ID when the other half of a Zipkin shared span with that ID, in the
+// span's own service, arrived after it: the span belongs to that half.
+func (d *Deriver) recheckHalf(slot uint32, r *rec, dst []Observation) []Observation {
+	ps, ok := d.findParent(r)
+	if !ok || d.ring.at(ps).svc != r.svc {
+		return dst
+	}
+	r.flags &^= fEntry | fParentClient | fParentErr | fResolved
+	r.up, r.upDur = upUnknown, -1
+	_, dst = d.attach(slot, ps, dst)
 	return dst
 }
 
