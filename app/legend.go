@@ -86,7 +86,7 @@ func legendKindRows() []app.UI {
 		if detail != "" {
 			shape = append(shape, svgElem("path").Class("node-detail").Attr("d", detail))
 		}
-		cls := "node kind-" + string(k)
+		cls := "node health-unknown kind-" + string(k)
 		if k.IsVirtual() {
 			cls += " virtual"
 		}

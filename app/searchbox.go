@@ -89,6 +89,12 @@ func (s *searchBox) choose(ctx app.Context, id string, focusView bool) {
 		ctx.NewActionWithValue(actionFocus, Selection{Kind: KindNode, ID: id})
 	}
 	s.query, s.cursor, s.open = "", -1, false
+	// go-app drops an empty value attribute instead of setting it, which
+	// leaves the typed text in the input: clear it directly.
+	if in := app.Window().GetElementByID(searchInputID); in.Truthy() {
+		in.Set("value", "")
+		in.Call("blur")
+	}
 }
 
 // Render draws the input and, while open, the matches.
