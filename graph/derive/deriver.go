@@ -61,9 +61,7 @@ type Deriver struct {
 	index   table // (trace, span, shared) -> record
 	waiters table // (trace, parent) -> chain of waiting children
 	in      interner
-	svcC    cachedID
-	opC     cachedID
-	nsC     cachedID
+	cache   strCache
 
 	// Span links (rare): per consumer slot, and consumers waiting per target.
 	links    map[uint32][]span.Link
@@ -325,10 +323,10 @@ func (d *Deriver) fill(r *rec, s *span.Span, kind span.Kind, shared bool, expire
 	case isUnknownService(s.Service):
 		r.flags |= fUnknownSvc // takes its parent's service once known
 	default:
-		r.svc = d.svcC.get(&d.in, s.Service)
-		d.in.setNamespace(r.svc, d.nsC.get(&d.in, s.Namespace))
+		r.svc = d.cache.get(&d.in, s.Service)
+		d.in.setNamespace(r.svc, d.cache.get(&d.in, s.Namespace))
 	}
-	r.op = d.opC.get(&d.in, s.Name)
+	r.op = d.cache.get(&d.in, s.Name)
 	r.prob = float32(s.SamplingProbability)
 	r.kind = kind
 	if shared {
@@ -355,10 +353,10 @@ func (d *Deriver) fillServerPeer(r *rec, p *span.Peer) {
 	for _, i := range d.peerOrder {
 		switch {
 		case i == 0 && p.Service != "":
-			r.peer = d.in.id(p.Service)
+			r.peer = d.cache.get(&d.in, p.Service)
 			return
 		case i == 1 && p.RemoteService != "":
-			r.peer = d.in.id(p.RemoteService)
+			r.peer = d.cache.get(&d.in, p.RemoteService)
 			return
 		}
 	}
@@ -375,7 +373,7 @@ func (d *Deriver) fillPeer(r *rec, p *span.Peer) {
 	}
 	for _, i := range d.peerOrder {
 		if fields[i] != "" {
-			r.peer = d.in.id(fields[i])
+			r.peer = d.cache.get(&d.in, fields[i])
 			break
 		}
 	}
@@ -467,5 +465,5 @@ func (d *Deriver) maybeCompact() {
 	}
 	d.userID = d.in.id(d.cfg.UserNodeName)
 	d.unknownID = d.in.id(unknownService)
-	d.svcC, d.opC, d.nsC = cachedID{}, cachedID{}, cachedID{}
+	d.cache = strCache{}
 }

@@ -57,16 +57,23 @@ func cloneString(s string) string {
 	return string(b)
 }
 
-// cachedID interns s through a one-entry cache.
-type cachedID struct {
-	s  string
-	id uint32
+// strCache is a small direct-mapped cache in front of the interner: most
+// spans repeat a few service, operation and peer names, and comparing a
+// string that shares its bytes with the cached one is cheaper than hashing it.
+type strCache struct {
+	s  [64]string
+	id [64]uint32
 }
 
-func (c *cachedID) get(in *interner, s string) uint32 {
-	if s == c.s && s != "" {
-		return c.id
+func (c *strCache) get(in *interner, s string) uint32 {
+	if s == "" {
+		return 0
 	}
-	c.s, c.id = s, in.id(s)
-	return c.id
+	i := (uint(len(s))*31 + uint(s[0]) + uint(s[len(s)-1])*7) & 63
+	if c.s[i] == s {
+		return c.id[i]
+	}
+	id := in.id(s)
+	c.s[i], c.id[i] = in.str(id), id
+	return id
 }
