@@ -336,9 +336,18 @@ func (d *dotWriter) legend() {
 	}
 	x := math.Max(0, d.s.Width/2-total/2)
 	y := -height/2 - 24
+	taken := make(map[string]bool, len(d.s.Nodes))
+	for i := range d.s.Nodes {
+		taken[d.s.Nodes[i].ID] = true
+	}
 	for _, it := range items {
+		// The legend's graphviz names must not clash with node IDs.
+		name := "spanmap " + it.id
+		for taken[name] {
+			name += "'"
+		}
 		fmt.Fprintf(&d.b, "\t%s [id=%s, class=\"legend\", label=%s, %s, fontsize=%s, width=%s, height=%s, fixedsize=true, pos=\"%s,%s!\"];\n",
-			quote(it.id), quote(it.id), quote(it.label), it.attrs, num(fontSize), num(it.width/72), num(height/72), num(x+it.width/2), num(y))
+			quote(name), quote(it.id), quote(it.label), it.attrs, num(fontSize), num(it.width/72), num(height/72), num(x+it.width/2), num(y))
 		x += it.width + gap
 	}
 }
