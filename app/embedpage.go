@@ -58,7 +58,7 @@ func (p *embedPage) Render() app.UI {
 	canvas.Selected = p.selected
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
-	canvas.FitKey = p.s.view.Encode()
+	canvas.FitKey = p.s.shownView
 	canvas.Compact = true
 
 	l := newLiveStatus()

@@ -212,7 +212,7 @@ func (p *mapPage) renderMap() []app.UI {
 	canvas.Selected = p.selected
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
-	canvas.FitKey = p.s.view.Encode()
+	canvas.FitKey = p.s.shownView
 	out := []app.UI{canvas}
 	if st := p.s.state(); st != stateMap {
 		e := newEmptyState()

@@ -25,9 +25,12 @@ type session struct {
 	token string
 	// live follows the stream; shown is the snapshot drawn, frozen while
 	// paused.
-	live   liveState
-	shown  graph.Snapshot
-	paused bool
+	live  liveState
+	shown graph.Snapshot
+	// shownView is the canonical View of shown; the map zooms to fit when
+	// it changes.
+	shownView string
+	paused    bool
 	// loading is set from a View change until its first snapshot is
 	// shown; the previous map stays up meanwhile.
 	loading bool
@@ -146,8 +149,8 @@ func (s *session) onMessage(ctx app.Context, m graph.Message) {
 // show draws the live snapshot, highlighting what changed since the
 // snapshot shown before.
 func (s *session) show(now time.Time) {
-	if s.loading {
-		s.shown, s.loading = s.live.snap, false
+	if s.loading || s.shownView != s.live.view {
+		s.shown, s.shownView, s.loading = s.live.snap, s.live.view, false
 		s.highlights = Changes{}
 		return
 	}

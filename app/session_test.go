@@ -149,3 +149,22 @@ func TestSession_Age_sinceUpdate(t *testing.T) {
 		t.Errorf("age = %v", s.age())
 	}
 }
+
+func TestSession_Show_viewChangeKeepsOldMapUntilSnapshot(t *testing.T) {
+	s := startedSession(t, "http://h/?window=15m")
+	s.onMessage(app.Context{}, graph.NewSnapshotMessage(snapAt(1, "window=15m", "a")))
+	if s.shownView != "window=15m" {
+		t.Fatalf("shownView = %q", s.shownView)
+	}
+	u, _ := url.Parse("http://h/?window=1h")
+	s.readURL(u)
+	// A late diff of the old view is ignored; the old map stays up.
+	s.onMessage(app.Context{}, diffMsg("window=15m", snapAt(1, "", "a"), snapAt(2, "", "a", "b")))
+	if s.shownView != "window=15m" || len(s.shown.Nodes) != 1 || !s.loading {
+		t.Fatalf("old map replaced early: %q %d", s.shownView, len(s.shown.Nodes))
+	}
+	s.onMessage(app.Context{}, graph.NewSnapshotMessage(snapAt(9, "window=1h", "x", "y")))
+	if s.shownView != "window=1h" || len(s.shown.Nodes) != 2 || s.loading || !s.highlights.Empty() {
+		t.Errorf("new view: %q %d loading %v highlights %+v", s.shownView, len(s.shown.Nodes), s.loading, s.highlights)
+	}
+}

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	"github.com/spanmap/spanmap/graph"
+)
+
+// bigSnapshot is a laid-out graph of n nodes in a grid with about two
+// edges per node, each with a Bezier path.
+func bigSnapshot(n int) graph.Snapshot {
+	s := graph.Snapshot{Version: 1}
+	for i := 0; i < n; i++ {
+		s.Nodes = append(s.Nodes, graph.Node{
+			ID: fmt.Sprintf("svc-%04d", i), Kind: graph.NodeService, Namespace: fmt.Sprintf("ns%d", i%8),
+			Group: fmt.Sprintf("ns:ns%d", i%8), Health: graph.HealthOK,
+			Pos: &graph.Point{X: float64(i%20) * 200, Y: float64(i/20) * 100}, Width: 140, Height: 40,
+			Stats: graph.Stats{Calls: 100, Rate: 2, Errors: int64(i % 3), ErrorRate: float64(i%3) / 100},
+		})
+	}
+	for i := 0; i < n; i++ {
+		for _, j := range []int{(i + 1) % n, (i * 7) % n} {
+			if i == j {
+				continue
+			}
+			a, b := s.Nodes[i], s.Nodes[j]
+			s.Edges = append(s.Edges, graph.Edge{
+				ID: graph.EdgeID(a.ID, b.ID, ""), From: a.ID, To: b.ID, Kind: graph.EdgeRPC,
+				Stats:  graph.Stats{Calls: 100, Rate: float64(i % 50), Errors: int64(i % 4), ErrorRate: float64(i%4) / 50},
+				Health: graph.HealthDegraded,
+				Path:   []graph.Point{*a.Pos, {X: a.Pos.X + 30, Y: a.Pos.Y}, {X: b.Pos.X - 30, Y: b.Pos.Y}, *b.Pos},
+			})
+		}
+	}
+	return s
+}
+
+func BenchmarkMapCanvas_Render(b *testing.B) {
+	for _, n := range []int{50, 300} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			c := newMapCanvas()
+			c.Snapshot = bigSnapshot(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.Render()
+			}
+		})
+	}
+}
+
+func BenchmarkRankHotspots(b *testing.B) {
+	s := bigSnapshot(300)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = RankHotspots(s, hotspotsLimit)
+	}
+}
+
+func TestMapCanvas_Render_bigGraph(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = bigSnapshot(300)
+	html := app.HTMLString(c)
+	if n := countMatches(html, `data-node-id=`); n != 300 {
+		t.Errorf("%d nodes drawn, want 300", n)
+	}
+	if n := countMatches(html, `data-edge-id=`); n != len(c.Snapshot.Edges) {
+		t.Errorf("%d edges drawn, want %d", n, len(c.Snapshot.Edges))
+	}
+	if n := countMatches(html, `data-group-id=`); n != 8 {
+		t.Errorf("%d group frames, want 8", n)
+	}
+}
