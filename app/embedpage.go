@@ -64,7 +64,6 @@ func (p *embedPage) Render() app.UI {
 	l := newLiveStatus()
 	l.Paused = p.s.paused
 	l.Connected = p.s.conn.connected
-	l.Started = p.s.started
 	l.ConnErr = p.s.conn.err
 	l.RetryIn = p.s.conn.retryIn
 	l.Age = p.s.age().Truncate(time.Second)

@@ -16,8 +16,6 @@ type liveStatus struct {
 	Paused bool
 	// Connected is set while the stream is open.
 	Connected bool
-	// Started is set once the stream was started.
-	Started bool
 	// ConnErr says why the stream is down.
 	ConnErr string
 	// RetryIn is the wait before the next connection attempt.

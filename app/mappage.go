@@ -155,7 +155,6 @@ func (p *mapPage) renderLive() app.UI {
 	l := newLiveStatus()
 	l.Paused = p.s.paused
 	l.Connected = p.s.conn.connected
-	l.Started = p.s.started
 	l.ConnErr = p.s.conn.err
 	l.RetryIn = p.s.conn.retryIn
 	l.Age = p.s.age().Truncate(time.Second)
