@@ -37,6 +37,7 @@ type fakeJaeger struct {
 	noV3                             int // 0: v3 served; 404 or 200: /api/v3/* answers 404 or the UI page
 	status                           int // non-zero: every answer has this status and Jaeger's error object
 	body                             []byte
+	truncate                         bool // trace responses end half-way
 	delay                            time.Duration
 	requests                         []*url.URL
 }
@@ -77,7 +78,7 @@ func (f *fakeJaeger) lastQuery(path string) url.Values {
 func (f *fakeJaeger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, r.URL)
-	noV3, status, body, delay := f.noV3, f.status, f.body, f.delay
+	noV3, status, body, delay, truncate := f.noV3, f.status, f.body, f.delay, f.truncate
 	f.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -121,7 +122,7 @@ func (f *fakeJaeger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write(f.v3Traces)
+		w.Write(half(f.v3Traces, truncate))
 	case "/api/services":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(f.legacyServices)
@@ -131,7 +132,7 @@ func (f *fakeJaeger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write(f.legacyEmpty)
 			return
 		}
-		w.Write(f.legacyTraces)
+		w.Write(half(f.legacyTraces, truncate))
 	case "/api/dependencies":
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(f.dependencies)
@@ -146,4 +147,12 @@ func (f *fakeJaeger) serve(t testing.TB) *httptest.Server {
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// half returns the first half of b when cut is set.
+func half(b []byte, cut bool) []byte {
+	if cut {
+		return b[:len(b)/2]
+	}
+	return b
 }

@@ -66,10 +66,14 @@ func (p *Puller) callContext(ctx context.Context) (context.Context, context.Canc
 }
 
 // grpcError wraps a failed call. A message gRPC could not unmarshal is a
-// malformed response.
+// malformed response; a deadline is reported as a time-out.
 func grpcError(method string, err error) error {
-	if s, ok := status.FromError(err); ok && s.Code() == codes.Internal && strings.Contains(s.Message(), "unmarshal") {
+	s, _ := status.FromError(err)
+	switch {
+	case s.Code() == codes.Internal && strings.Contains(s.Message(), "unmarshal"):
 		return malformed(method, err)
+	case s.Code() == codes.DeadlineExceeded:
+		return fmt.Errorf("jaeger %s: timed out: %w", method, err)
 	}
 	return fmt.Errorf("jaeger %s: %w", method, err)
 }

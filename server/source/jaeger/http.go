@@ -3,8 +3,10 @@ package jaeger
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,6 +45,9 @@ func (p *Puller) get(ctx context.Context, path string, q url.Values) ([]byte, er
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.http.Do(req)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			return nil, fmt.Errorf("jaeger %s: timed out: %w", path, err)
+		}
 		return nil, fmt.Errorf("jaeger %s: %w", path, err)
 	}
 	defer resp.Body.Close()
@@ -62,6 +67,12 @@ func (p *Puller) get(ctx context.Context, path string, q url.Values) ([]byte, er
 		return nil, fmt.Errorf("jaeger %s: %w: more than %d bytes", path, ErrTooLarge, limit)
 	}
 	return body, nil
+}
+
+// isTimeout reports a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // errorBody holds the error shapes of both APIs: the v3 gateway's
