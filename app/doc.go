@@ -25,6 +25,22 @@
 // Handler references the stylesheet /web/spanmap.css and go-app loads
 // /web/app.wasm; the server serves the web directory.
 //
+// Components (one per file): mapPage ("/": toolbar, controlsPanel,
+// mapCanvas, detailsPanel, hotspotsPanel, status bar), embedPage ("/embed":
+// mapCanvas with zoom controls, liveStatus and a link to the full map),
+// mapCanvas (SVG drawing, pan, wheel zoom, fit, collapsible namespace
+// frames, legend), searchBox, controlsPanel, detailsPanel, hotspotsPanel,
+// liveStatus, emptyState and legend. Children talk to their page through
+// go-app actions (actionSelect, actionFocus, actionView, ...); the pages own
+// a session, which follows the View in the URL and keeps the stream
+// (streamClient, liveState) subscribed to it.
+//
+// The View lives in the URL query with the server's parameters
+// (graph.ParseView), plus access_token, which is passed on to the stream.
+// A control change navigates to the new URL; OnNav then resubscribes, so
+// back/forward and shared links restore the View. Preferences that are not
+// part of the View (theme, edge labels) live in local storage.
+//
 // Pure logic (view and URL mapping, hotspot ranking, label formatting, edge
 // width scale, health styles, viewport maths, trace links) lives in plain
 // functions that are tested natively with `go test ./app/`.
