@@ -29,6 +29,10 @@ type Config struct {
 	// up: a queue that fills again within this period closes the connection
 	// with a policy-violation status.
 	ResyncGrace time.Duration
+	// MaxViews limits the distinct Views kept current at once. At the limit
+	// the View idle the longest is dropped early; when every View has
+	// subscribers, a subscription to a new View is refused and counted.
+	MaxViews int
 	// IdleViewExpiry is how long a View without subscribers stays computed
 	// before it is dropped.
 	IdleViewExpiry time.Duration
@@ -63,6 +67,7 @@ func DefaultConfig() Config {
 		Tick:           time.Second,
 		QueueLen:       32,
 		MaxSubscribers: 10000,
+		MaxViews:       256,
 		WriteTimeout:   10 * time.Second,
 		ResyncGrace:    time.Minute,
 		IdleViewExpiry: time.Minute,
@@ -131,6 +136,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: queue length must be at least 2, got %d", ErrConfig, c.QueueLen)
 	case c.MaxSubscribers < 1:
 		return fmt.Errorf("%w: max subscribers must be at least 1, got %d", ErrConfig, c.MaxSubscribers)
+	case c.MaxViews < 1:
+		return fmt.Errorf("%w: max views must be at least 1, got %d", ErrConfig, c.MaxViews)
 	case c.LayoutWorkers < 1:
 		return fmt.Errorf("%w: layout workers must be at least 1, got %d", ErrConfig, c.LayoutWorkers)
 	case c.ReadLimit < 1024:

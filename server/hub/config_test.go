@@ -25,6 +25,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"negative settle", func(c *Config) { c.SettleDelay = -1 }, "settle delay"},
 		{"tiny queue", func(c *Config) { c.QueueLen = 1 }, "queue length"},
 		{"no subscribers", func(c *Config) { c.MaxSubscribers = 0 }, "max subscribers"},
+		{"no views", func(c *Config) { c.MaxViews = 0 }, "max views"},
 		{"no layout workers", func(c *Config) { c.LayoutWorkers = 0 }, "layout workers"},
 		{"tiny read limit", func(c *Config) { c.ReadLimit = 10 }, "read limit"},
 		{"unknown compression", func(c *Config) { c.Compression = "gzip" }, `compression "gzip"`},

@@ -34,8 +34,14 @@ type Layouter interface {
 // hub sets Time.
 type StatusFunc func() graph.Status
 
-// ErrClosed is returned by Snapshot once the hub has stopped.
-var ErrClosed = errors.New("hub stopped")
+// Errors returned by the hub.
+var (
+	// ErrClosed is returned by Snapshot once the hub has stopped.
+	ErrClosed = errors.New("hub stopped")
+	// ErrTooManyViews refuses a subscription to a new View while MaxViews
+	// Views have subscribers.
+	ErrTooManyViews = errors.New("too many distinct Views watched at once")
+)
 
 var _ Graph = (*agg.Aggregator)(nil)
 
@@ -237,14 +243,19 @@ func (h *Hub) Snapshot(ctx context.Context, spec graph.View) (graph.Snapshot, er
 }
 
 // viewFor returns the shared state of spec, creating it (and computing its
-// first snapshot on a hub goroutine) when no one looks at it yet. Must be
-// called holding h.mu.
-func (h *Hub) viewFor(spec graph.View, key string) (*view, bool) {
+// first snapshot on a hub goroutine) when no one looks at it yet. At
+// MaxViews, the View idle the longest makes room; without one, it fails
+// with ErrTooManyViews. Must be called holding h.mu.
+func (h *Hub) viewFor(spec graph.View, key string) (*view, error) {
 	if v, ok := h.views[key]; ok {
-		return v, true
+		return v, nil
 	}
 	if h.closed {
-		return nil, false
+		return nil, ErrClosed
+	}
+	if len(h.views) >= h.cfg.MaxViews && !h.evictIdle() {
+		h.stats.viewLimitHits.Add(1)
+		return nil, fmt.Errorf("%w: %d Views are watched already", ErrTooManyViews, h.cfg.MaxViews)
 	}
 	v := newView(spec, key)
 	h.views[key] = v
@@ -253,5 +264,28 @@ func (h *Hub) viewFor(spec graph.View, key string) (*view, bool) {
 		defer h.wg.Done()
 		h.init(v)
 	}()
-	return v, true
+	return v, nil
+}
+
+// evictIdle drops the View without subscribers that has been idle the
+// longest, reporting whether there was one. Must be called holding h.mu.
+func (h *Hub) evictIdle() bool {
+	var oldest *view
+	var since time.Time
+	for _, v := range h.views {
+		if !v.isReady() {
+			continue
+		}
+		v.mu.Lock()
+		idle, at := len(v.subs) == 0, v.idleSince
+		v.mu.Unlock()
+		if idle && (oldest == nil || at.Before(since)) {
+			oldest, since = v, at
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	delete(h.views, oldest.key)
+	return true
 }

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -380,5 +381,42 @@ func TestHub_tick_realLayouter(t *testing.T) {
 	placed(c.current())
 	if _, ok := nodeOf(c.current(), "svc-new"); !ok {
 		t.Error("new node missing after layout")
+	}
+}
+
+func TestHub_ServeHTTP_viewLimit(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxViews = 2
+	e := newEnv(t, cfg)
+	e.g.shop(4)
+	a := e.dial(nil).start()
+	a.subscribe("")
+	a.sync(e, "")
+	b := e.dial(nil).start()
+	b.subscribe("window=1m")
+	b.sync(e, "window=1m")
+
+	// Every View has a subscriber: a third one is refused, and a refused
+	// subscriber keeps the View it had.
+	a.subscribe("window=15m")
+	a.wait("refusal", func(c *client) bool { return len(c.errors) == 1 })
+	if !strings.Contains(a.errors[0], "too many distinct Views") {
+		t.Errorf("error = %q", a.errors[0])
+	}
+	e.g.setEdgeCalls("svc-000", "svc-001", 3, 0)
+	e.tick()
+	a.sync(e, "")
+	if st := e.h.Stats(); st.ViewLimitHits != 1 || st.Views != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+
+	// Once a View is idle it makes room before it would expire.
+	b.close()
+	eventually(t, "b gone", func() bool { return e.view("window=1m").subscribers() == 0 })
+	c := e.dial(nil).start()
+	c.subscribe("window=15m")
+	c.sync(e, "window=15m")
+	if e.view("window=1m") != nil {
+		t.Error("idle View not evicted for a new one")
 	}
 }

@@ -34,6 +34,8 @@ type Stats struct {
 	SlowDisconnects uint64
 	// SubscriberLimitHits counts connections refused by MaxSubscribers.
 	SubscriberLimitHits uint64
+	// ViewLimitHits counts subscriptions refused by MaxViews.
+	ViewLimitHits uint64
 	// Layouts counts layout runs.
 	Layouts uint64
 	// LayoutErrors counts layout runs that failed.
@@ -58,6 +60,7 @@ type counters struct {
 	resyncs       atomic.Uint64
 	slow          atomic.Uint64
 	limitHits     atomic.Uint64
+	viewLimitHits atomic.Uint64
 	layouts       atomic.Uint64
 	layoutErrors  atomic.Uint64
 	layoutNanos   atomic.Int64
@@ -83,6 +86,7 @@ func (h *Hub) Stats() Stats {
 		Resyncs:             c.resyncs.Load(),
 		SlowDisconnects:     c.slow.Load(),
 		SubscriberLimitHits: c.limitHits.Load(),
+		ViewLimitHits:       c.viewLimitHits.Load(),
 		Layouts:             c.layouts.Load(),
 		LayoutErrors:        c.layoutErrors.Load(),
 		LayoutSeconds:       time.Duration(c.layoutNanos.Load()).Seconds(),

@@ -94,7 +94,9 @@ func (h *Hub) readLoop(ctx context.Context, s *subscriber) {
 			h.reply(s, "view", err)
 			continue
 		}
-		h.subscribe(s, spec)
+		if err := h.subscribe(s, spec); err != nil {
+			h.reply(s, "subscribe", err)
+		}
 	}
 }
 
@@ -113,22 +115,26 @@ func (h *Hub) reply(s *subscriber, field string, err error) {
 }
 
 // subscribe moves s to spec's View. Subscribing again to the same View asks
-// for a fresh snapshot.
-func (h *Hub) subscribe(s *subscriber, spec graph.View) {
+// for a fresh snapshot. When the View cannot be watched, s keeps its
+// current one.
+func (h *Hub) subscribe(s *subscriber, spec graph.View) error {
 	key := spec.Encode()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old := s.current()
 	if old != nil && old.key == key {
 		old.add(h, s)
-		return
+		return nil
+	}
+	v, err := h.viewFor(spec, key)
+	if err != nil {
+		return err
 	}
 	if old != nil {
 		old.remove(s, h.now())
 	}
-	if v, ok := h.viewFor(spec, key); ok {
-		v.add(h, s)
-	}
+	v.add(h, s)
+	return nil
 }
 
 // writeLoop is the connection's only writer: it drains the queue until the
