@@ -30,11 +30,9 @@ type gvJSON struct {
 }
 
 type gvObject struct {
-	Name   string `json:"name"`
-	Pos    string `json:"pos"`
-	Width  string `json:"width"`
-	Height string `json:"height"`
-	Nodes  []int  `json:"nodes"` // set on subgraphs only
+	Name  string `json:"name"`
+	Pos   string `json:"pos"`
+	Nodes []int  `json:"nodes"` // set on subgraphs only
 }
 
 type gvEdge struct {
@@ -73,11 +71,10 @@ func parseOutput(data []byte, s *graph.Snapshot, in *input) (*result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: node %q pos %q: %v", ErrOutput, o.Name, o.Pos, err)
 		}
-		wh, err := parseFloats(o.Width+","+o.Height, 2)
-		if err != nil {
-			return nil, fmt.Errorf("%w: node %q size: %v", ErrOutput, o.Name, err)
-		}
-		res.nodes[s.Nodes[in.nodes[k]].ID] = placedNode{pos: conv(xy[0], xy[1]), width: wh[0] * 72, height: wh[1] * 72}
+		// Sizes are fixed by the input; graphviz echoes them rounded.
+		n := &s.Nodes[in.nodes[k]]
+		w, h := NodeSize(*n)
+		res.nodes[n.ID] = placedNode{pos: conv(xy[0], xy[1]), width: w, height: h}
 	}
 	if len(res.nodes) != len(in.nodes) {
 		return nil, fmt.Errorf("%w: %d of %d nodes placed", ErrOutput, len(res.nodes), len(in.nodes))
