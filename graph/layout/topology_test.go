@@ -15,7 +15,10 @@ func TestTopologyKey(t *testing.T) {
 		same   bool
 	}{
 		{"stats", func(s *graph.Snapshot) { s.Edges[0].Rate = 99; s.Nodes[0].Stats.Calls = 5 }, true},
-		{"health", func(s *graph.Snapshot) { s.Edges[1].Health = graph.HealthFailing; s.Nodes[1].Health = graph.HealthDegraded }, true},
+		{"health", func(s *graph.Snapshot) {
+			s.Edges[1].Health = graph.HealthFailing
+			s.Nodes[1].Health = graph.HealthDegraded
+		}, true},
 		{"positions and version", func(s *graph.Snapshot) { s.Nodes[0].Pos = &graph.Point{X: 1}; s.Version = 9; s.Width = 3 }, true},
 		{"sources, trust, exemplars", func(s *graph.Snapshot) {
 			s.Nodes[0].Sources = []string{"jaeger"}
