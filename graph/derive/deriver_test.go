@@ -2,6 +2,7 @@ package derive
 
 import (
 	"errors"
+	"fmt"
 	"math/rand"
 	"testing"
 	"time"
@@ -55,12 +56,14 @@ func TestDeriver_Add_permutations(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&cfg)
 			}
+			// One Deriver per mode, reused: Flush leaves it empty.
+			d1 := New(cfg, newClock().now)
+			d := New(cfg, newClock().now)
 			permute(tc.spans, func(p []span.Span) {
-				obs, _ := derive(cfg, p)
+				obs := d1.Flush(d1.Add(p, nil))
 				if got := brief(obs); got != tc.want {
 					t.Fatalf("order %v:\n%s\nwant:\n%s", order(p), got, tc.want)
 				}
-				d := New(cfg, newClock().now)
 				var obs2 []Observation
 				for i := range p {
 					obs2 = d.Add(p[i:i+1], obs2)
@@ -416,5 +419,33 @@ func TestDeriver_Flush_resetsInterner(t *testing.T) {
 	obs = d.Flush(d.Add([]span.Span{mk(1, 0, kClient, "web"), mk(2, 1, kServer, "app")}, obs[:0]))
 	if got, want := brief(obs), lines("web->app rpc n=1 e=0 p=1"); got != want {
 		t.Errorf("after compaction:\n%s", got)
+	}
+}
+
+func TestDeriver_Expire_compactsInternerKeepingLiveNames(t *testing.T) {
+	clk := newClock()
+	d := New(DefaultConfig(), clk.now)
+	var spans []span.Span
+	for i := uint64(1); i <= 70_000; i++ {
+		spans = append(spans, mk(1, 0, kClient, "api", inTrace(i+10), name(fmt.Sprintf("GET /item/%d", i)), peerService("x")))
+	}
+	d.Add(spans, nil)
+	clk.add(5 * time.Second)
+	d.Add([]span.Span{mk(1, 0, kClient, "web", namespace("shop"), peerService("payments")), mk(3, 2, kServer, "db")}, nil)
+	clk.add(6 * time.Second)
+	if obs := d.Expire(nil); len(obs) != 70_000 {
+		t.Fatalf("expired %d calls", len(obs))
+	}
+	if d.in.len() > 100 {
+		t.Fatalf("interner not compacted: %d strings", d.in.len())
+	}
+	obs := d.Add([]span.Span{mk(2, 1, kServer, "app", name("POST /pay"))}, nil)
+	obs = d.Flush(obs)
+	want := lines("web->app rpc n=1 e=0 p=1", "app->db rpc n=1 e=0 p=0")
+	if got := brief(obs); got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if obs[0].Operation != "POST /pay" || obs[0].From.Namespace != "shop" {
+		t.Errorf("names after compaction: %+v", obs[0])
 	}
 }
