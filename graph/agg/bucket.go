@@ -29,6 +29,8 @@ type bucket struct {
 	// client holds client latency; servPaired the server latency of paired
 	// calls; servOnly the server latency of calls without a client span.
 	client, servPaired, servOnly sketch
+	// spare is unused room for sketch bins allocated with the bucket.
+	spare []uint32
 	// lag holds queue lag, nil unless a messaging call carried one.
 	lag *sketch
 	// ex holds the exemplar candidates.
@@ -216,11 +218,14 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 	b.srcs.add(src)
 	switch {
 	case o.ClientDuration >= 0:
+		b.prepare(&b.client.pos)
 		b.client.add(m, o.ClientDuration)
 		if o.ServerDuration >= 0 {
+			b.prepare(&b.servPaired.pos)
 			b.servPaired.add(m, o.ServerDuration)
 		}
 	case o.ServerDuration >= 0:
+		b.prepare(&b.servOnly.pos)
 		b.servOnly.add(m, o.ServerDuration)
 	}
 	if o.Kind == graph.EdgeMessaging && o.QueueLag != -1 {
@@ -231,6 +236,40 @@ func (b *bucket) observe(m *mapping.CubicallyInterpolatedMapping, o *derive.Obse
 	}
 	c := candidate{trace: o.TraceID, dur: max(o.Latency(), 0), t: o.Time, src: int32(src), err: o.Error}
 	b.ex.offer(&c, k)
+}
+
+// inlineCandidates is the sample size whose storage is allocated with the
+// bucket (the default ExemplarCandidates).
+const inlineCandidates = 3
+
+// inlineBins is the room for first sketch bins allocated with a bucket: two
+// stores of four (index, count) pairs.
+const inlineBins = 2 * sparseInitialCap
+
+// bucketAlloc allocates a live bucket with its exemplar sample and the first
+// bins of two sketches: one allocation instead of four.
+type bucketAlloc struct {
+	b    bucket
+	typ  [inlineCandidates]candidate
+	bins [inlineBins]uint32
+}
+
+// newBucket returns an empty live bucket for a sample of k candidates.
+func newBucket(idx int64, k int) *bucket {
+	x := &bucketAlloc{b: bucket{idx: idx}}
+	if k > 0 && k <= inlineCandidates {
+		x.b.ex.typ = x.typ[:0:k]
+	}
+	x.b.spare = x.bins[:]
+	return &x.b
+}
+
+// prepare gives an unused sparse store room from the bucket's spare bins.
+func (b *bucket) prepare(x *bins) {
+	if x.data == nil && len(b.spare) >= sparseInitialCap {
+		x.data = b.spare[:0:sparseInitialCap]
+		b.spare = b.spare[sparseInitialCap:]
+	}
 }
 
 // newAcc returns an empty accumulator whose sketches are dense.

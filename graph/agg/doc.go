@@ -21,7 +21,7 @@
 // ddsketch.DDSketch reads them (the bin of rank q*(n-1)), so each quantile is
 // within the relative accuracy of the exact value at that rank; tests check
 // equality with ddsketch.DDSketch. Bins live in a compact store (sorted
-// sparse pairs that turn dense once dense is no larger); counts per bin
+// sparse pairs that turn dense once dense is at most twice as large); counts per bin
 // saturate at 2^32-1 within one bucket or window. Negative values (queue lags
 // under clock skew) go to a separate negative store, as in DDSketch. A bucket
 // holds three latency sketches: client latency (calls with a client span),

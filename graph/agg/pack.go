@@ -183,10 +183,14 @@ func (acc *bucket) unpack(data []byte, start int64, k int, withExemplars, restor
 	ex.typ = typ[:n]
 	switch {
 	case restore:
+		keep := acc.ex.typ[:0]
 		acc.ex = ex
 		acc.ex.typ = nil
 		if n > 0 {
-			acc.ex.typ = append(make([]candidate, 0, max(k, n)), typ[:n]...)
+			if cap(keep) < n {
+				keep = make([]candidate, 0, max(k, n))
+			}
+			acc.ex.typ = append(keep, typ[:n]...)
 			if n == k {
 				acc.ex.findTop()
 			}
@@ -207,7 +211,7 @@ func (acc *bucket) unpack(data []byte, start int64, k int, withExemplars, restor
 
 // unpackBucket rebuilds a bucket from its packed form.
 func unpackBucket(p *packedBucket, width int64, k int) *bucket {
-	b := &bucket{idx: p.idx}
+	b := newBucket(p.idx, k)
 	b.unpack(p.data, p.idx*width, k, true, true)
 	return b
 }

@@ -86,7 +86,7 @@ func (s *series) bucket(idx, width int64, k int) *bucket {
 		if last := s.buckets[n-1]; last.idx == idx {
 			return last
 		} else if last.idx < idx && (len(s.packed) == 0 || s.packed[len(s.packed)-1].idx < idx) {
-			b := &bucket{idx: idx}
+			b := newBucket(idx, k)
 			s.buckets = append(s.buckets, b)
 			return b
 		}
@@ -101,7 +101,7 @@ func (s *series) bucket(idx, width int64, k int) *bucket {
 		b = unpackBucket(&s.packed[p], width, k)
 		s.packed = append(s.packed[:p], s.packed[p+1:]...)
 	} else {
-		b = &bucket{idx: idx}
+		b = newBucket(idx, k)
 	}
 	s.buckets = append(s.buckets, nil)
 	copy(s.buckets[k0+1:], s.buckets[k0:])

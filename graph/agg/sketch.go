@@ -19,7 +19,7 @@ type sketch struct {
 // bins is a compact bin store. In sparse mode data holds sorted
 // (index, count) pairs; in dense mode data holds the counts of the indexes
 // off, off+1, ... A store starts sparse and turns dense once the dense form
-// is no larger than the sparse one.
+// is at most twice as large (see maybeDense).
 type bins struct {
 	off   int32
 	dense bool
@@ -29,6 +29,13 @@ type bins struct {
 // sparseMinEntries is the number of sparse entries below which a store never
 // turns dense (small stores stay sparse whatever their spread).
 const sparseMinEntries = 8
+
+// sparseMaxEntries and denseMaxSpan: a sparse store with at least
+// sparseMaxEntries entries turns dense if that takes at most denseMaxSpan bins.
+const (
+	sparseMaxEntries = 64
+	denseMaxSpan     = 1024
+)
 
 // sparseInitialCap is the capacity (in uint32, two per entry) of a new
 // sparse store.
@@ -98,7 +105,9 @@ func (b *bins) addSparse(i int32, n uint32) {
 	b.maybeDense()
 }
 
-// maybeDense converts a sparse store to dense when dense needs no more memory.
+// maybeDense converts a sparse store to dense when dense needs at most twice
+// the memory (dense adds are O(1), sparse ones a binary search), or when the
+// store has many entries and the dense form stays small.
 func (b *bins) maybeDense() {
 	entries := len(b.data) / 2
 	if entries < sparseMinEntries {
@@ -106,7 +115,7 @@ func (b *bins) maybeDense() {
 	}
 	lo, hi := int32(b.data[0]), int32(b.data[len(b.data)-2])
 	span := int(hi) - int(lo) + 1
-	if span > 2*entries {
+	if span > 4*entries && (entries < sparseMaxEntries || span > denseMaxSpan) {
 		return
 	}
 	dense := make([]uint32, span)
