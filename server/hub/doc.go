@@ -9,9 +9,11 @@
 // it, diff against the previous snapshot and queue the diff, encoded once, to
 // every subscriber when it is not empty. A View thus sends at most one diff
 // per Tick. A fixed range stops ticking once it ended SettleDelay ago. A View
-// without subscribers is dropped after IdleViewExpiry. Versions come from one
-// hub-wide counter, so they increase per View and never repeat, even when a
-// View is dropped and computed again.
+// without subscribers is dropped after IdleViewExpiry, or earlier when
+// MaxViews distinct Views are watched and a new one is asked for. Versions
+// come from one hub-wide counter, so they increase per View and never
+// repeat, even when a View is dropped and computed again. Views are stepped
+// in parallel, one goroutine per CPU.
 //
 // # Layout
 //
@@ -41,5 +43,11 @@
 // When the queue fills again within ResyncGrace, or a write times out, the
 // connection is closed with websocket.StatusPolicyViolation; the client
 // reconnects and starts over with a snapshot. Status messages (sources,
-// staleness, drops) go out every StatusInterval.
+// staleness, dropped spans, from the StatusFunc) go out every
+// StatusInterval, and the latest one follows the snapshot of every new
+// subscription. Messages are compressed with permessage-deflate when the
+// client offers it, each on its own by default (see Config.Compression).
+//
+// Diff, snapshot and status messages are encoded once and shared by every
+// subscriber of a View; only compression is done per connection.
 package hub

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -43,7 +44,11 @@ var (
 	ErrTooManyViews = errors.New("too many distinct Views watched at once")
 )
 
-var _ Graph = (*agg.Aggregator)(nil)
+var (
+	_ Graph        = (*agg.Aggregator)(nil)
+	_ Layouter     = (*layout.Layouter)(nil)
+	_ http.Handler = (*Hub)(nil)
+)
 
 // Hub keeps one Snapshot current per active View and streams its diffs to
 // the View's websocket subscribers. Create it with New, mount it as the
