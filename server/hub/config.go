@@ -13,7 +13,8 @@ import (
 // Config tunes the hub. Build it with DefaultConfig and change what you need.
 type Config struct {
 	// Tick is how often every active View is recomputed; a View sends at most
-	// one diff per Tick.
+	// one diff per Tick. The protocol promises clients at most one diff per
+	// second, so keep it at a second or more outside tests.
 	Tick time.Duration
 	// QueueLen is the number of messages a subscriber may have waiting to be
 	// written. When the queue is full its diffs are dropped and the subscriber
