@@ -31,9 +31,10 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/sources", s.getSources)
 	api.GET("/stream", echo.WrapHandler(s.hub))
 
-	ui := e.Group("", s.authMiddleware())
 	if s.ui != nil {
-		ui.Any("/*", echo.WrapHandler(s.ui))
+		ui := echo.WrapHandler(s.ui)
+		e.Any("/", ui, s.authMiddleware())
+		e.Any("/*", ui, s.authMiddleware())
 	}
 	return e
 }

@@ -203,6 +203,7 @@ func TestServer_auth(t *testing.T) {
 		{"/api/v1/graph", []string{"X-Forwarded-User", "ann"}, 200},
 		{"/api/v1/sources", nil, 401},
 		{"/", nil, 401},
+		{"/embed", nil, 401},
 		{"/healthz", nil, 200},
 		{"/readyz", nil, 200},
 		{"/metrics", nil, 200},
