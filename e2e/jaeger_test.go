@@ -1,0 +1,342 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/agg"
+	"github.com/spanmap/spanmap/server/ingest"
+	"github.com/spanmap/spanmap/server/poll"
+	"github.com/spanmap/spanmap/server/source/jaeger"
+)
+
+// TestJaeger_pullMatchesDependencies sends traces to a real Jaeger, pulls
+// them back over every query API through the poller, the ingest pipeline
+// and the aggregator, and compares spanmap's service -> service edges with
+// Jaeger's own /api/dependencies: the same pairs with the same call counts,
+// apart from these documented differences (see "Deriving the topology" in
+// ARCHITECTURE.md):
+//
+//   - Jaeger's self-links are ignored. Jaeger v2's memory store reports a
+//     service -> service link for every parent/child pair within one service
+//     (a server span's client children, internal spans), so it shows
+//     frontend -> frontend, shop-orders -> shop-orders and zk-web -> zk-web
+//     for calls that leave the service. spanmap draws a self-call only when a
+//     client span of a service is answered by a server span of the same
+//     service, which none of this traffic does; it draws none here.
+//   - spanmap's virtual nodes are not in Jaeger's graph: the user node
+//     calling root server spans (shop-gateway, zk-web, HotROD's frontend), the
+//     database behind a client span no service answered (shop-orders ->
+//     ordersdb, from db.name) and the external peer named by a Zipkin remote
+//     endpoint (zk-web -> redis). Jaeger's memory store draws nothing for
+//     leaf client spans. They are checked separately below.
+//   - HotROD's mysql and redis-manual are real services in Jaeger (they emit
+//     spans under those names, without server spans); spanmap counts each of
+//     their spans as one call into the service, as Jaeger does, so they take
+//     part in the comparison.
+//
+// On top of Jaeger's counts spanmap reports latency, errors, pairing and
+// exemplars, which the test checks against the synthetic traffic.
+func TestJaeger_pullMatchesDependencies(t *testing.T) {
+	e := loadEnv(t)
+	base := time.Now().Add(-3 * time.Second)
+	sendShop(t, e, base)
+	sendZipkin(t, e, base)
+	runHotROD(t, e)
+	deps := waitForJaeger(t, e, base)
+	t.Logf("Jaeger's dependencies: %v", deps)
+
+	for _, tc := range []struct {
+		name  string
+		url   string
+		proto jaeger.Protocol
+	}{
+		{"api_v3", "http://" + e.queryHTTP, jaeger.APIv3},
+		{"api_v2_grpc", "grpc://" + e.queryGRPC, jaeger.APIv2GRPC},
+		{"legacy", "http://" + e.queryHTTP, jaeger.Legacy},
+		{"auto", "http://" + e.queryHTTP, jaeger.Auto},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := pull(t, tc.url, tc.proto, base)
+			if tc.proto == jaeger.Auto {
+				return // pull checked that it detected api_v3
+			}
+			compareWithJaeger(t, snap, deps)
+			checkVirtual(t, snap)
+			checkFigures(t, snap)
+		})
+	}
+}
+
+// linkKey names a parent -> child link.
+func linkKey(from, to string) string { return from + " -> " + to }
+
+// waitForJaeger waits until Jaeger's dependency graph holds all the
+// synthetic calls and stops changing, and returns it without self-links.
+func waitForJaeger(t *testing.T, e env, base time.Time) map[string]int64 {
+	t.Helper()
+	cfg := jaeger.DefaultConfig()
+	cfg.Conn.URL, cfg.Protocol = "http://"+e.queryHTTP, jaeger.Legacy
+	p, err := jaeger.NewPuller(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	want := map[string]int64{
+		linkKey("shop-gateway", "shop-orders"):  shopTraces,
+		linkKey("shop-orders", "shop-payments"): shopTraces,
+		linkKey("shop-orders", "shop-mailer"):   shopTraces,
+		linkKey("zk-web", "zk-api"):             zipkinTraces,
+		linkKey("frontend", "customer"):         dispatches,
+		linkKey("frontend", "driver"):           dispatches,
+	}
+	var prev map[string]int64
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w := poll.Window{From: base.Add(-time.Hour), To: time.Now().Add(time.Minute)}
+		deps, err := p.Dependencies(context.Background(), w)
+		if err != nil {
+			t.Fatalf("Jaeger /api/dependencies: %v", err)
+		}
+		got := map[string]int64{}
+		for _, d := range deps {
+			if d.Parent != d.Child {
+				got[linkKey(d.Parent, d.Child)] = d.CallCount
+			}
+		}
+		complete := true
+		for k, n := range want {
+			complete = complete && got[k] == n
+		}
+		if complete && maps.Equal(got, prev) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Jaeger's dependencies did not settle on the traffic sent:\n got %v\nwant at least %v", got, want)
+		}
+		prev = got
+		time.Sleep(time.Second)
+	}
+}
+
+// pull runs spanmap's Jaeger puller through a poller into an ingest
+// pipeline, as `spanmap serve --source jaeger=URL` does, polls once,
+// waits until every span is derived and settled, and returns the map.
+func pull(t *testing.T, url string, proto jaeger.Protocol, base time.Time) graph.Snapshot {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pcfg := jaeger.DefaultConfig()
+	pcfg.Conn.URL, pcfg.Protocol = url, proto
+	puller, err := jaeger.NewPuller(pcfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer puller.Close()
+
+	icfg := ingest.DefaultConfig()
+	icfg.Derive.TTL = time.Second // settle unpaired calls quickly
+	icfg.ExpireInterval = 100 * time.Millisecond
+	pipe, err := ingest.New(icfg, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { pipe.Run(ctx) })
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+
+	lookback := time.Since(base) + time.Minute
+	ccfg := poll.DefaultConfig()
+	ccfg.Name, ccfg.Kind = "jaeger", "jaeger"
+	ccfg.Lookback, ccfg.MaxWindow, ccfg.Settle, ccfg.Limit = lookback, 2*lookback, 0, 1000
+	poller, err := poll.New(ccfg, puller, pipe, log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	if err := poller.Poll(ctx); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	st := poller.Status()
+	t.Logf("%s: polled %d traces in %v (protocol %s, %d malformed)", url, st.TracesFetched, time.Since(started), puller.Protocol(), puller.Malformed())
+	if want := int64(shopTraces + zipkinTraces + dispatches); st.State != poll.StateOK || st.TracesFetched < want || st.CapsHit != 0 {
+		t.Fatalf("status = %+v, want ok with at least %d traces and no cap hit", st, want)
+	}
+	if proto == jaeger.Auto && puller.Protocol() != jaeger.APIv3 {
+		t.Fatalf("auto detected %s, want api_v3 (Jaeger 2.13 serves it)", puller.Protocol())
+	}
+	if puller.Malformed() != 0 {
+		t.Fatalf("%d malformed responses from a real Jaeger", puller.Malformed())
+	}
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ps := pipe.Stats()
+		if ps.QueuedSpans == 0 && ps.Derive.Pending == 0 && ps.Spans > 0 {
+			if ps.RejectedSpans != 0 || ps.Derive.Dropped != 0 {
+				t.Fatalf("pipeline lost spans: %+v", ps)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spans did not settle: %+v", ps)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return pipe.Aggregator().Snapshot(base.Add(-time.Hour), time.Now().Add(time.Hour), agg.Options{})
+}
+
+// nodeKinds maps node IDs to kinds.
+func nodeKinds(snap graph.Snapshot) map[string]graph.NodeKind {
+	kinds := map[string]graph.NodeKind{}
+	for _, n := range snap.Nodes {
+		kinds[n.ID] = n.Kind
+	}
+	return kinds
+}
+
+// compareWithJaeger checks that spanmap's edges between services are
+// exactly Jaeger's links without self-links.
+func compareWithJaeger(t *testing.T, snap graph.Snapshot, deps map[string]int64) {
+	t.Helper()
+	kinds := nodeKinds(snap)
+	got := map[string]int64{}
+	for _, e := range snap.Edges {
+		if kinds[e.From].IsVirtual() || kinds[e.To].IsVirtual() {
+			continue
+		}
+		if e.From == e.To {
+			t.Errorf("self-call %s: none of the traffic has one", e.ID)
+			continue
+		}
+		got[linkKey(e.From, e.To)] = e.Calls
+	}
+	for _, k := range sortedKeys(got, deps) {
+		if got[k] != deps[k] {
+			t.Errorf("%s: spanmap %d calls, Jaeger %d", k, got[k], deps[k])
+		}
+	}
+	if t.Failed() {
+		t.Logf("spanmap: %v\nJaeger:  %v", got, deps)
+	}
+}
+
+func sortedKeys(ms ...map[string]int64) []string {
+	var keys []string
+	for _, m := range ms {
+		for k := range m {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// edge returns the edge from -> to, failing the test when it is missing.
+func edge(t *testing.T, snap graph.Snapshot, from, to string) graph.Edge {
+	t.Helper()
+	for _, e := range snap.Edges {
+		if e.From == from && e.To == to {
+			return e
+		}
+	}
+	t.Fatalf("no edge %s -> %s", from, to)
+	return graph.Edge{}
+}
+
+// checkVirtual checks the calls spanmap draws to and from virtual nodes.
+func checkVirtual(t *testing.T, snap graph.Snapshot) {
+	t.Helper()
+	kinds := nodeKinds(snap)
+	for _, tc := range []struct {
+		from, to string
+		kind     graph.NodeKind // of the virtual end
+		calls    int64          // 0: at least dispatches
+	}{
+		{"user", "shop-gateway", graph.NodeUser, shopTraces},
+		{"user", "zk-web", graph.NodeUser, zipkinTraces},
+		{"user", "frontend", graph.NodeUser, 0},
+		{"shop-orders", "ordersdb", graph.NodeDatabase, shopTraces},
+		{"zk-web", "redis", graph.NodeExternal, zipkinTraces},
+	} {
+		e := edge(t, snap, tc.from, tc.to)
+		virtual := tc.to
+		if tc.kind == graph.NodeUser {
+			virtual = tc.from
+		}
+		if kinds[virtual] != tc.kind {
+			t.Errorf("node %s is %s, want %s", virtual, kinds[virtual], tc.kind)
+		}
+		if (tc.calls > 0 && e.Calls != tc.calls) || (tc.calls == 0 && e.Calls < dispatches) {
+			t.Errorf("%s: %d calls, want %d (0: at least %d)", e.ID, e.Calls, tc.calls, dispatches)
+		}
+	}
+}
+
+// near reports whether got is within 3% of want.
+func near(got, want float64) bool { return math.Abs(got-want) <= 0.03*want }
+
+// checkFigures checks what spanmap adds to Jaeger's counts.
+func checkFigures(t *testing.T, snap graph.Snapshot) {
+	t.Helper()
+	pay := edge(t, snap, "shop-orders", "shop-payments")
+	if pay.Errors != shopFailures || pay.Trust.Paired != shopTraces {
+		t.Errorf("%s: %d errors, %d paired; want %d and %d", pay.ID, pay.Errors, pay.Trust.Paired, shopFailures, shopTraces)
+	}
+	if want := float64(payWait.Milliseconds()); !near(pay.Latency.P50, want) || pay.ClientLatency == nil || !near(pay.ClientLatency.P99, want) {
+		t.Errorf("%s latency = %+v (client %+v), want %vms", pay.ID, pay.Latency, pay.ClientLatency, want)
+	}
+	if pay.ServerLatency == nil || !near(pay.ServerLatency.P50, 34) {
+		t.Errorf("%s server latency = %+v, want 34ms", pay.ID, pay.ServerLatency)
+	}
+	if !hasExemplar(pay, "error") {
+		t.Errorf("%s has no error exemplar from source jaeger: %+v", pay.ID, pay.Exemplars)
+	}
+
+	mail := edge(t, snap, "shop-orders", "shop-mailer")
+	if mail.Kind != graph.EdgeMessaging || mail.QueueLag == nil || !near(mail.QueueLag.P50, 4) {
+		t.Errorf("%s: kind %s, queue lag %+v; want messaging with 4ms", mail.ID, mail.Kind, mail.QueueLag)
+	}
+
+	api := edge(t, snap, "zk-web", "zk-api")
+	if api.Errors != zipkinErrors || api.Trust.Paired != zipkinTraces || !near(api.Latency.P50, 30) {
+		t.Errorf("%s: %d errors, %d paired, latency %+v; want %d, %d, 30ms", api.ID, api.Errors, api.Trust.Paired, api.Latency, zipkinErrors, zipkinTraces)
+	}
+
+	for _, e := range snap.Edges {
+		if e.Latency.P50 <= 0 || e.Trust.LastSeen == 0 || !slices.Equal(e.Sources, []string{"jaeger"}) {
+			t.Errorf("%s: latency %+v, last seen %d, sources %v", e.ID, e.Latency, e.Trust.LastSeen, e.Sources)
+		}
+	}
+	var lines []string
+	for _, e := range snap.Edges {
+		lines = append(lines, fmt.Sprintf("%s calls=%d errors=%d p50=%.1fms p99=%.1fms paired=%d", e.ID, e.Calls, e.Errors, e.Latency.P50, e.Latency.P99, e.Trust.Paired))
+	}
+	t.Logf("spanmap edges:\n%s", strings.Join(lines, "\n"))
+}
+
+func hasExemplar(e graph.Edge, role string) bool {
+	for _, x := range e.Exemplars {
+		if x.Role == role && x.Source == "jaeger" && x.TraceID != "" {
+			return true
+		}
+	}
+	return false
+}
