@@ -12,9 +12,17 @@ import (
 // Layout: paired, unpaired, errors, last seen - start, sampling count and
 // (if non-zero) sum, sources (count, indexes), a flags byte (slowest, latest
 // error, queue lag), the slowest and latest-error candidates when flagged,
-// the typical candidates (count, candidates),
+// the typical candidates (count, then per candidate a tag byte: the
+// candidate follows, or it is the slowest or latest-error one),
 // then the client, paired-server, server-only and (when flagged) queue-lag
 // sketches in the Rollups sketch format.
+
+// Tags of packed typical candidates.
+const (
+	typFull        = 0 // a candidate follows
+	typSlowest     = 1 // same call as the slowest candidate
+	typLatestError = 2 // same call as the latest-error candidate
+)
 
 // packedBucket is a packed bucket of a series.
 type packedBucket struct {
@@ -55,7 +63,16 @@ func (b *bucket) pack(dst []byte, start int64) []byte {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(b.ex.typ)))
 	for i := range b.ex.typ {
-		dst = packCandidate(dst, &b.ex.typ[i], start)
+		// A sampled call is often the slowest or latest error too.
+		switch c := &b.ex.typ[i]; {
+		case b.ex.hasSlow && *c == b.ex.slow:
+			dst = append(dst, typSlowest)
+		case b.ex.hasErr && *c == b.ex.lastErr:
+			dst = append(dst, typLatestError)
+		default:
+			dst = append(dst, typFull)
+			dst = packCandidate(dst, c, start)
+		}
 	}
 	dst = appendSketch(dst, &b.client)
 	dst = appendSketch(dst, &b.servPaired)
@@ -178,7 +195,16 @@ func (acc *bucket) unpack(data []byte, start int64, k int, withExemplars, restor
 	}
 	n := int(u.uvarint())
 	for i := range n {
-		u.candidate(&typ[i], start)
+		tag := u.b[0]
+		u.b = u.b[1:]
+		switch tag {
+		case typSlowest:
+			typ[i] = ex.slow
+		case typLatestError:
+			typ[i] = ex.lastErr
+		default:
+			u.candidate(&typ[i], start)
+		}
 	}
 	ex.typ = typ[:n]
 	switch {
