@@ -34,13 +34,37 @@
 // microseconds so no span falls between two polls, and a trace at the shared
 // microsecond is counted once by the poller's de-duplication.
 //
-// Jaeger returns whole traces, whatever service was asked for; Traces splits
-// the spans by trace ID. Dependencies reads Jaeger's own /api/dependencies
+// Jaeger returns whole traces, whatever service was asked for, after its
+// query adjusters (clock-skew correction, Zipkin client/server halves that
+// share a span ID given distinct IDs); Traces splits the spans by trace ID. Dependencies reads Jaeger's own /api/dependencies
 // (or GetDependencies over gRPC): a fallback topology with call counts and
 // no latency.
 //
+// # Errors
+//
+// Every error names the API path or gRPC method it came from, and the poller
+// adds the source's name and the service ("fetch traces of frontend from
+// jaeger: ..."):
+//
+//   - a backend that is down: "jaeger /api/v3/services: Get ...: connect:
+//     connection refused", or over gRPC "jaeger
+//     /jaeger.api_v2.QueryService/GetServices: rpc error: code = Unavailable
+//     ...";
+//   - an error answer: "jaeger /api/traces: 500 Internal Server Error:
+//     <Jaeger's message>", the message taken from Jaeger's error object, or
+//     the gRPC status ("code = Internal desc = ...");
+//   - no answer within Config.Conn.Timeout: "jaeger <path>: timed out: ...";
+//   - a response that cannot be decoded (truncated JSON, a span without a
+//     trace ID): "jaeger <path>: malformed response: <decoder error>",
+//     wrapping ErrMalformed, and counted by Malformed;
+//   - a response over Config.MaxResponseBytes: wrapping ErrTooLarge.
+//
+// None of them stops the poller: it reports the source degraded, then down
+// after repeated failures, backs off, and resumes from the same window once
+// Jaeger answers again. A grpc connection reconnects within seconds
+// (backoff capped at 5 s).
+//
 // Responses are bounded by Config.MaxResponseBytes (for gRPC: the sum of
 // one stream's chunks), each request by the connection timeout and the
-// caller's context. Responses that cannot be decoded fail the call with an
-// error wrapping ErrMalformed and are counted by Malformed.
+// caller's context.
 package jaeger

@@ -143,6 +143,7 @@ func backends(t *testing.T) map[string]func(t *testing.T) *backend {
 func TestPuller_withPoller_downAtStart(t *testing.T) {
 	for name, mk := range backends(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			b := mk(t)
 			b.stop()
 			p := newTestPuller(t, b.url, b.proto, nil)
@@ -186,6 +187,7 @@ func waitPoll(t *testing.T, pl *poll.Poller) {
 func TestPuller_withPoller_downMidRun(t *testing.T) {
 	for name, mk := range backends(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			b := mk(t)
 			p := newTestPuller(t, b.url, b.proto, nil)
 			s := &sink{}
@@ -208,6 +210,7 @@ func TestPuller_withPoller_downMidRun(t *testing.T) {
 func TestPuller_withPoller_failures(t *testing.T) {
 	for name, mk := range backends(t) {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			for _, tc := range []struct {
 				name      string
 				fail      func(b *backend, on bool)

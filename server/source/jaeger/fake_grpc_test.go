@@ -3,6 +3,7 @@ package jaeger
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -26,6 +28,7 @@ type fakeQuery struct {
 	delay    time.Duration
 	corrupt  bool // send a span without a trace ID
 	requests []*api_v2.TraceQueryParameters
+	auth     string // authorization metadata of the last call
 }
 
 func newFakeQuery(t testing.TB) *fakeQuery {
@@ -53,10 +56,13 @@ func (f *fakeQuery) set(fn func(f *fakeQuery)) {
 	fn(f)
 }
 
-// wait applies the configured delay and failure.
+// wait records the call's credentials and applies the configured delay and
+// failure.
 func (f *fakeQuery) wait(ctx context.Context) error {
+	md, _ := metadata.FromIncomingContext(ctx)
 	f.mu.Lock()
 	code, delay := f.code, f.delay
+	f.auth = strings.Join(md.Get("authorization"), ",")
 	f.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -136,6 +142,12 @@ func (f *fakeQuery) GetDependencies(ctx context.Context, _ *api_v2.GetDependenci
 		{Parent: "frontend", Child: "route", CallCount: 70},
 		{Parent: "customer", Child: "mysql", CallCount: 7},
 	}}, nil
+}
+
+func (f *fakeQuery) lastAuth() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.auth
 }
 
 func (f *fakeQuery) lastRequest() *api_v2.TraceQueryParameters {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spanmap/spanmap/graph/span"
 	"github.com/spanmap/spanmap/server/poll"
-	"github.com/spanmap/spanmap/server/source/conn"
 )
 
 // The captured responses hold two HotROD traces.
@@ -471,12 +470,23 @@ func TestNewPuller_credentials(t *testing.T) {
 		auth = r.Header.Get("Authorization")
 		f.ServeHTTP(w, r)
 	})
-	p := newTestPuller(t, hs.URL, Legacy, func(c *Config) { c.Conn.BearerToken = "tok" })
-	if _, err := p.Services(context.Background()); err != nil {
-		t.Fatal(err)
+	fq := newFakeQuery(t)
+	gs := serveGRPC(t, fq, "")
+	for name, p := range map[string]*Puller{
+		"legacy":      newTestPuller(t, hs.URL, Legacy, func(c *Config) { c.Conn.BearerToken = "tok" }),
+		"api_v2_grpc": newTestPuller(t, "grpc://"+gs.addr, APIv2GRPC, func(c *Config) { c.Conn.BearerToken = "tok" }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := p.Services(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := auth
+			if name == "api_v2_grpc" {
+				got = fq.lastAuth()
+			}
+			if got != "Bearer tok" {
+				t.Fatalf("authorization = %q, want the bearer token", got)
+			}
+		})
 	}
-	if auth != "Bearer tok" {
-		t.Fatalf("Authorization = %q", auth)
-	}
-	_ = conn.Config{}
 }
