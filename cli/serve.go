@@ -65,6 +65,21 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config, configFile *string, logLev
 	fs.BoolVar(&cfg.InsecurePublic, "insecure-public", cfg.InsecurePublic, "allow a non-loopback --http-addr without access control")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest receiver request body, after decompression")
 	fs.StringVar(logLevel, "log-level", *logLevel, "log level: debug, info, warn, error")
+	fs.Var(sourceFlag{cfg}, "source", "pull from a backend: KIND=URL, repeatable (kinds: "+strings.Join(server.SourceKinds(), ", ")+")")
+}
+
+// sourceFlag appends each --source KIND=URL to the configured sources.
+type sourceFlag struct{ cfg *server.Config }
+
+func (f sourceFlag) String() string { return "" }
+
+func (f sourceFlag) Set(v string) error {
+	sc, err := server.ParseSourceFlag(v)
+	if err != nil {
+		return err
+	}
+	f.cfg.Sources = append(f.cfg.Sources, sc)
+	return nil
 }
 
 func runServe(ctx context.Context, args []string, s IO) error {

@@ -165,6 +165,15 @@ type SourceStatus struct {
 	Lag int64 `json:"lag_ms"`
 	// Spans counts spans received from the source since start.
 	Spans int64 `json:"spans,omitempty"`
+	// UIURL is the base URL of the backend's own trace UI, for links from
+	// exemplars to traces (Jaeger /trace/<id>, Zipkin, Grafana Explore).
+	UIURL string `json:"ui_url,omitempty"`
+	// TracesFetched, CapsHit and PollsBehind report a puller's coverage:
+	// traces read, queries that hit the result limit (traces may be
+	// missing), and poll intervals the puller trails real time by.
+	TracesFetched int64 `json:"traces_fetched,omitempty"`
+	CapsHit       int64 `json:"caps_hit,omitempty"`
+	PollsBehind   int64 `json:"polls_behind,omitempty"`
 }
 
 // Status is the server's account of its data, sent to subscribers now and

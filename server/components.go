@@ -37,6 +37,7 @@ func (s *Server) components() []component {
 			return serveHTTP(ctx, srv, ln, s.cfg.ShutdownTimeout)
 		}})
 	}
+	cs = append(cs, s.pullers...)
 	if s.cfg.Demo {
 		c, err := s.demoComponent()
 		if err != nil {

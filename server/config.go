@@ -37,6 +37,8 @@ type Config struct {
 	Auth AuthConfig `yaml:"auth"`
 	// MaxBodyBytes limits request bodies of the receivers (after gunzip).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Sources are the pulled backends (jaeger, zipkin, tempo, prometheus).
+	Sources []SourceConfig `yaml:"sources"`
 	// Ingest configures the derivation pipeline.
 	Ingest ingest.Config `yaml:"-"`
 	// Hub configures live streaming.
@@ -131,6 +133,13 @@ func (c Config) Validate() error {
 	if !c.Auth.Enabled() && !c.InsecurePublic && !isLoopback(c.HTTPAddr) {
 		return fmt.Errorf("--http-addr %s is not a loopback address and no access control is configured: "+
 			"set auth tokens, users or a proxy user header in --config, or pass --insecure-public to serve the map to anyone who can reach it", c.HTTPAddr)
+	}
+	srcs := append([]SourceConfig(nil), c.Sources...)
+	if err := nameSources(srcs); err != nil {
+		return err
+	}
+	if err := validateSources(srcs); err != nil {
+		return err
 	}
 	if err := c.Ingest.Validate(); err != nil {
 		return err

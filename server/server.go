@@ -36,6 +36,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	listeners map[string]net.Listener // by flag name
+	pullers   []component
 	ready     chan struct{}
 }
 
@@ -43,6 +44,10 @@ type Server struct {
 // handler); it may be nil in tests.
 func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Sources = append([]SourceConfig(nil), cfg.Sources...)
+	if err := nameSources(cfg.Sources); err != nil {
 		return nil, err
 	}
 	if log == nil {
@@ -75,6 +80,9 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		return nil, err
 	}
 	s.hub = h
+	if s.pullers, err = s.pullerComponents(); err != nil {
+		return nil, err
+	}
 	s.metrics = newMetrics(s)
 	s.echo = s.routes()
 	return s, nil

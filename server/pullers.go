@@ -1,0 +1,186 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/server/poll"
+	"github.com/spanmap/spanmap/server/source/conn"
+	"github.com/spanmap/spanmap/server/source/zipkin"
+)
+
+// SourceConfig configures one pulled backend. On the command line
+// `--source KIND=URL` makes one with defaults; the YAML `sources:` list sets
+// every field.
+type SourceConfig struct {
+	// Name identifies the source on edges and in status; default: the kind,
+	// with a number when two sources share a kind.
+	Name string `yaml:"name"`
+	// Kind is jaeger, zipkin, tempo or prometheus.
+	Kind string `yaml:"kind"`
+	// Conn says how to reach the backend: url, bearer_token, basic_user,
+	// basic_password, headers, tls, timeout.
+	Conn conn.Config `yaml:",inline"`
+	// UIURL is the base URL of the backend's trace UI for exemplar links;
+	// default: the source URL for jaeger and zipkin.
+	UIURL string `yaml:"ui_url"`
+	// Interval is the time between polls.
+	Interval time.Duration `yaml:"interval"`
+	// Lookback is how far back the first poll reaches.
+	Lookback time.Duration `yaml:"lookback"`
+	// Settle is how far behind now each poll window ends, so late spans
+	// have arrived.
+	Settle time.Duration `yaml:"settle"`
+	// Limit is the most traces asked for per service and window.
+	Limit int `yaml:"limit"`
+	// Protocol picks Jaeger's API: auto, api_v3, api_v2_grpc or legacy.
+	Protocol string `yaml:"protocol"`
+	// Tenant is sent as X-Scope-OrgID (Tempo, multi-tenant Jaeger).
+	Tenant string `yaml:"tenant"`
+}
+
+// ParseSourceFlag parses a `--source KIND=URL` value.
+func ParseSourceFlag(v string) (SourceConfig, error) {
+	kind, url, ok := strings.Cut(v, "=")
+	if !ok || kind == "" || url == "" {
+		return SourceConfig{}, fmt.Errorf("--source %q: want KIND=URL, e.g. jaeger=http://127.0.0.1:16686", v)
+	}
+	sc := SourceConfig{Kind: strings.ToLower(kind), Conn: conn.Config{URL: url}}
+	return sc, sc.validateKind()
+}
+
+// SourceKinds lists the source kinds --source and the config accept.
+func SourceKinds() []string { return []string{"zipkin"} }
+
+func (sc SourceConfig) validateKind() error {
+	for _, k := range SourceKinds() {
+		if sc.Kind == k {
+			return nil
+		}
+	}
+	return fmt.Errorf("source kind %q: want one of %s", sc.Kind, strings.Join(SourceKinds(), ", "))
+}
+
+// pollConfig returns the poller settings of a source, defaults filled in.
+func (sc SourceConfig) pollConfig() poll.Config {
+	pc := poll.DefaultConfig()
+	pc.Name, pc.Kind = sc.Name, sc.Kind
+	if sc.Interval > 0 {
+		pc.Interval = sc.Interval
+	}
+	if sc.Lookback > 0 {
+		pc.Lookback = sc.Lookback
+	}
+	if sc.Settle > 0 {
+		pc.Settle = sc.Settle
+	}
+	if sc.Limit > 0 {
+		pc.Limit = sc.Limit
+	}
+	return pc
+}
+
+// nameSources gives every source a unique name.
+func nameSources(srcs []SourceConfig) error {
+	count := map[string]int{}
+	for _, sc := range srcs {
+		count[sc.Kind]++
+	}
+	seen := map[string]bool{}
+	n := map[string]int{}
+	for i := range srcs {
+		sc := &srcs[i]
+		if sc.Name == "" {
+			sc.Name = sc.Kind
+			if count[sc.Kind] > 1 {
+				n[sc.Kind]++
+				sc.Name = fmt.Sprintf("%s-%d", sc.Kind, n[sc.Kind])
+			}
+		}
+		if seen[sc.Name] {
+			return fmt.Errorf("sources: name %q used twice", sc.Name)
+		}
+		seen[sc.Name] = true
+	}
+	return nil
+}
+
+// validateSources checks every source's kind, connection and poll settings.
+func validateSources(srcs []SourceConfig) error {
+	for i, sc := range srcs {
+		if err := sc.validateKind(); err != nil {
+			return fmt.Errorf("sources[%d]: %w", i, err)
+		}
+		if err := sc.Conn.Validate(); err != nil {
+			return fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+		if sc.Name != "" {
+			if err := sc.pollConfig().Validate(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// newPuller builds the backend of a span source.
+func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
+	c := sc.Conn
+	if sc.Tenant != "" {
+		if c.Headers == nil {
+			c.Headers = map[string]string{}
+		}
+		c.Headers["X-Scope-OrgID"] = sc.Tenant
+	}
+	log := s.log.With("source", sc.Name)
+	switch sc.Kind {
+	case "zipkin":
+		return zipkin.NewPuller(c, log)
+	}
+	return nil, fmt.Errorf("source %s: unsupported kind %q", sc.Name, sc.Kind)
+}
+
+// pullerComponents starts one poller per configured source and registers
+// its status.
+func (s *Server) pullerComponents() ([]component, error) {
+	var cs []component
+	for _, sc := range s.cfg.Sources {
+		backend, err := s.newPuller(sc)
+		if err != nil {
+			return nil, err
+		}
+		p, err := poll.New(sc.pollConfig(), backend, s.pipeline, s.log.With("source", sc.Name), s.now)
+		if err != nil {
+			return nil, err
+		}
+		ui := sc.UIURL
+		if ui == "" && (sc.Kind == "jaeger" || sc.Kind == "zipkin") && !strings.HasPrefix(sc.Conn.URL, "grpc") {
+			ui = sc.Conn.URL
+		}
+		s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(p.Status(), ui) })
+		cs = append(cs, component{"source " + sc.Name, p.Run})
+	}
+	return cs, nil
+}
+
+// pollStatus converts a poller's status for the API and the stream.
+func pollStatus(st poll.Status, ui string) graph.SourceStatus {
+	out := graph.SourceStatus{
+		Name: st.Name, Kind: st.Kind, LastError: st.LastError, UIURL: ui,
+		Lag: st.Lag.Milliseconds(), TracesFetched: st.TracesFetched, CapsHit: st.CapsHit, PollsBehind: st.PollsBehind,
+	}
+	switch st.State {
+	case poll.StateOK:
+		out.State = graph.SourceOK
+	case poll.StateDegraded, poll.StateStarting:
+		out.State = graph.SourceDegraded
+	default:
+		out.State = graph.SourceDown
+	}
+	if !st.LastSuccess.IsZero() {
+		out.LastSuccess = st.LastSuccess.UnixMilli()
+	}
+	return out
+}
