@@ -124,7 +124,7 @@ func (c Config) Bytes(b []byte, f Format) ([]span.Span, error) {
 	if f == Auto {
 		g, err := Detect(b)
 		if err != nil {
-			if len(bytes.TrimSpace(b)) == 0 {
+			if blank(b) {
 				return nil, nil
 			}
 			return nil, &Error{Format: Auto, Offset: 0, Index: -1, Err: err}
@@ -133,6 +133,12 @@ func (c Config) Bytes(b []byte, f Format) ([]span.Span, error) {
 	}
 	err := c.run(nil, b, f, collect)
 	return out, err
+}
+
+// blank reports input that holds nothing but white space and byte order
+// marks: zero spans in any format that Auto could pick.
+func blank(b []byte) bool {
+	return len(bytes.TrimLeft(b, " \t\r\n\ufeff")) == 0
 }
 
 // skipBOM drops a UTF-8 byte order mark that starts a JSON input and

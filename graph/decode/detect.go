@@ -32,7 +32,7 @@ func detectStream(br *bufio.Reader) (Format, error) {
 	for n := 512; ; n *= 4 {
 		n = min(n, br.Size())
 		p, perr := br.Peek(n)
-		if len(bytes.TrimLeft(p, " \t\r\n\ufeff")) == 0 && perr != nil {
+		if blank(p) && perr != nil {
 			if perr == io.EOF {
 				return "", io.EOF
 			}

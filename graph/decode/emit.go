@@ -17,7 +17,7 @@ type emitter struct {
 // next call of next, flush or done.
 func (e *emitter) next() *span.Span {
 	if e.batch == nil {
-		e.batch = make([]span.Span, 0, min(e.max, 1024))
+		e.batch = make([]span.Span, 0, min(e.max, 64))
 	}
 	e.batch = append(e.batch, span.Span{})
 	e.count++

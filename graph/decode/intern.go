@@ -17,7 +17,7 @@ const internOverhead = 48
 const internMaxLen = 256
 
 func newInterner(maxBytes int) *interner {
-	return &interner{m: make(map[string]string, 256), max: maxBytes}
+	return &interner{m: make(map[string]string), max: maxBytes}
 }
 
 // str returns b as a string, shared with earlier equal values.

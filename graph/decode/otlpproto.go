@@ -245,6 +245,13 @@ func nanoSpan(start, end uint64) (int64, int64) {
 // keyValue decodes one KeyValue and records it if its key is kept. off is
 // the offset of b, for errors.
 func (d *otlpProto) keyValue(b []byte, a *attrs, off int64) error {
+	// Fast path: the key comes first with a one-byte length, and most keys
+	// are not kept, so the value need not be looked at.
+	if len(b) >= 2 && b[0] == otlpKVKey<<3|byte(protowire.BytesType) && b[1] < 0x80 && 2+int(b[1]) <= len(b) {
+		if lookupKey(b[2:2+b[1]]) == keyNone {
+			return nil
+		}
+	}
 	m := msgReader{b: b, base: off}
 	var key, val []byte
 	for m.more() {

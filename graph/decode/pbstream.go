@@ -213,6 +213,21 @@ type msgReader struct {
 // malformed input.
 func (m *msgReader) field() (num protowire.Number, typ protowire.Type, data []byte, v uint64, err error) {
 	b := m.b[m.pos:]
+	// Fast path: a one-byte tag (fields 1-15) followed by a one-byte length
+	// or varint, which is most fields of spans.
+	if len(b) >= 2 && b[0] < 0x80 && b[0] >= 8 && b[1] < 0x80 {
+		num, typ = protowire.Number(b[0]>>3), protowire.Type(b[0]&7)
+		switch typ {
+		case protowire.BytesType:
+			if end := 2 + int(b[1]); end <= len(b) {
+				m.pos += end
+				return num, typ, b[2:end], 0, nil
+			}
+		case protowire.VarintType:
+			m.pos += 2
+			return num, typ, nil, uint64(b[1]), nil
+		}
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return 0, 0, nil, 0, m.fail(n)
