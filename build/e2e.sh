@@ -47,13 +47,15 @@ pick_ports() {
 	done
 }
 
-# start_jaeger starts Jaeger on fresh ports and waits until its query API
+# start_jaeger starts Jaeger on fresh ports, with its self-tracing off (it
+# would export to 127.0.0.1:4317, which may be anyone's OTLP receiver), and
+# waits until its query API
 # answers; it fails when Jaeger exits or does not answer within 60 s.
 start_jaeger() {
 	pick_ports
 	export JAEGER_QUERY_HTTP_PORT=${PORTS[0]} JAEGER_QUERY_GRPC_PORT=${PORTS[1]}
 	export JAEGER_OTLP_GRPC_PORT=${PORTS[2]} JAEGER_OTLP_HTTP_PORT=${PORTS[3]} JAEGER_ZIPKIN_PORT=${PORTS[4]}
-	"$bin/jaeger" --config "$PWD/build/jaeger-e2e.yaml" >"$work/jaeger.log" 2>&1 &
+	"$bin/jaeger" --config "$PWD/build/jaeger-e2e.yaml" --set extensions.jaeger_query.enable_tracing=false >"$work/jaeger.log" 2>&1 &
 	jaeger_pid=$!
 	for _ in $(seq 600); do
 		if ! kill -0 "$jaeger_pid" 2>/dev/null; then

@@ -186,11 +186,14 @@ func pull(t *testing.T, url string, proto jaeger.Protocol, base time.Time) graph
 
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		// Every accepted span has reached the pairing store and left it.
 		ps := pipe.Stats()
-		if ps.QueuedSpans == 0 && ps.Derive.Pending == 0 && ps.Spans > 0 {
-			if ps.RejectedSpans != 0 || ps.Derive.Dropped != 0 {
+		d := ps.Derive
+		if ps.Spans > 0 && d.Added+d.Invalid+d.Duplicates == ps.Spans && d.Pending == 0 {
+			if ps.RejectedSpans != 0 || d.Dropped != 0 || d.Invalid != 0 {
 				t.Fatalf("pipeline lost spans: %+v", ps)
 			}
+			t.Logf("derived %d spans: %d paired calls, %d unpaired, %d duplicates", ps.Spans, d.Completed, d.Unpaired, d.Duplicates)
 			break
 		}
 		if time.Now().After(deadline) {
