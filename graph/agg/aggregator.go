@@ -98,6 +98,13 @@ func (a *Aggregator) Add(source string, obs []derive.Observation) {
 		if !a.clockSet || o.Time > a.clock {
 			a.clock, a.clockSet = o.Time, true
 		}
+		if o.Evicted {
+			// Settled early because the pairing store was full: its
+			// pairing may be incomplete, which the edges of the callee
+			// report in Trust.Dropped.
+			a.perSource[src].Dropped++
+			a.addDrop(o.To.ID, 1)
+		}
 		added++
 	}
 	a.perSource[src].Observations += added

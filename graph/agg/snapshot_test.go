@@ -417,3 +417,20 @@ func TestAggregator_Snapshot_quantileAccuracy(t *testing.T) {
 		})
 	}
 }
+
+func TestAggregator_Add_evictedCallsCountAsDropped(t *testing.T) {
+	a := newAgg(t, nil)
+	obs := []derive.Observation{call("a", "b", 0), call("a", "b", time.Second), call("c", "d", 0)}
+	obs[1].Evicted = true
+	a.Add("src", obs)
+	s := a.Snapshot(t0, t0.Add(time.Minute), Options{})
+	if ab := findEdge(t, s, "a->b"); ab.Calls != 2 || ab.Trust.Dropped != 1 {
+		t.Errorf("a->b calls %d, trust %+v: want 2 calls, 1 dropped", ab.Calls, ab.Trust)
+	}
+	if cd := findEdge(t, s, "c->d"); cd.Trust.Dropped != 0 {
+		t.Errorf("c->d trust %+v", cd.Trust)
+	}
+	if c := a.Counters(); c.Sources[0].Dropped != 1 {
+		t.Errorf("counters %+v", c)
+	}
+}
