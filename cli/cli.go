@@ -51,9 +51,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"derive": {"derive a service graph from a file of spans", runDerive},
-		"serve":  {"run the live map server (UI, API, receivers, pullers)", runServe},
-		"demo":   {"send the demo system's traces to an OTLP endpoint", runDemo},
+		"derive":        {"derive a service graph from a file of spans", runDerive},
+		"serve":         {"run the live map server (UI, API, receivers, pullers)", runServe},
+		"demo":          {"send the demo system's traces to an OTLP endpoint", runDemo},
+		"layout-worker": {"(internal) graph layout child process of serve", runLayoutWorker},
 	}
 }
 

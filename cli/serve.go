@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spanmap/spanmap/server"
+	"github.com/spanmap/spanmap/server/layoutproc"
 )
 
 // envPrefix prefixes the environment variables that set serve's flags:
@@ -106,6 +107,9 @@ func runServe(ctx context.Context, args []string, s IO) error {
 	if err := cfg.Validate(); err != nil {
 		return &UsageError{Err: err}
 	}
+	if exe, err := os.Executable(); err == nil {
+		cfg.LayoutCommand = []string{exe, "layout-worker"}
+	}
 	log := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: level}))
 	srv, err := server.New(cfg, log, uiHandler())
 	if err != nil {
@@ -118,4 +122,13 @@ func runServe(ctx context.Context, args []string, s IO) error {
 		return err
 	}
 	return nil
+}
+
+// runLayoutWorker is the child process `spanmap serve` runs its graph
+// layouts in; it speaks JSON lines on stdin and stdout.
+func runLayoutWorker(_ context.Context, args []string, s IO) error {
+	if len(args) > 0 {
+		return usageErrorf("layout-worker takes no arguments")
+	}
+	return layoutproc.Serve(s.Stdin, s.Stdout)
 }

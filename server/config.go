@@ -43,6 +43,12 @@ type Config struct {
 	Ingest ingest.Config `yaml:"-"`
 	// Hub configures live streaming.
 	Hub hub.Config `yaml:"-"`
+	// LayoutCommand, when set, runs graph layout in child processes with
+	// this argv (`spanmap layout-worker`), so a long graphviz layout never
+	// stalls the server; empty lays out in-process.
+	LayoutCommand []string `yaml:"-"`
+	// LayoutWorkers is the number of layout child processes.
+	LayoutWorkers int `yaml:"layout_workers"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
@@ -85,6 +91,7 @@ func DefaultConfig() Config {
 		MaxBodyBytes:    16 << 20,
 		Ingest:          ingest.DefaultConfig(),
 		Hub:             hub.DefaultConfig(),
+		LayoutWorkers:   2,
 		ShutdownTimeout: 10 * time.Second,
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spanmap/spanmap/graph/layout"
 	"github.com/spanmap/spanmap/server/hub"
 	"github.com/spanmap/spanmap/server/ingest"
+	"github.com/spanmap/spanmap/server/layoutproc"
 	"github.com/spanmap/spanmap/server/source/otlp"
 	"github.com/spanmap/spanmap/server/source/zipkin"
 )
@@ -37,6 +38,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[string]net.Listener // by flag name
 	pullers   []component
+	closers   []func() error
 	ready     chan struct{}
 }
 
@@ -75,7 +77,16 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		return nil, err
 	}
 	s.layouter = l
-	h, err := hub.New(cfg.Hub, p.Aggregator(), s.layouter, s.status, log.With("component", "hub"), s.now)
+	var hl hub.Layouter = l
+	if len(cfg.LayoutCommand) > 0 {
+		pl, err := layoutproc.New(layoutproc.Config{Command: cfg.LayoutCommand, Workers: cfg.LayoutWorkers}, log.With("component", "layout"))
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, pl.Close)
+		hl = pl
+	}
+	h, err := hub.New(cfg.Hub, p.Aggregator(), hl, s.status, log.With("component", "hub"), s.now)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +210,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	wg.Wait()
+	for _, c := range s.closers {
+		_ = c()
+	}
 	close(errc)
 	return <-errc // nil when every part stopped cleanly
 }
