@@ -76,8 +76,10 @@ type Options struct {
 	// which it reads in a stable (sorted) order.
 	Previous map[string]graph.Point
 	// Pin fixes every node found in Previous where it was (neato and fdp
-	// only): existing nodes never move and new nodes are placed around them.
-	// Without Pin, previous positions are only the starting point.
+	// only): existing nodes keep their places and new nodes are placed
+	// around them. The drawing as a whole shifts only when a new node
+	// extends it to the left or top, since positions start at the top-left
+	// corner. Without Pin, previous positions are only the starting point.
 	Pin bool
 }
 
