@@ -1,8 +1,6 @@
 package decode
 
 import (
-	"bytes"
-
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/spanmap/spanmap/graph/span"
@@ -24,7 +22,6 @@ type jaegerJSON struct {
 	procsSeen bool
 	pids      []string // process IDs of the held spans, "" when resolved
 	refs      []jaegerRef
-	val       []byte // copy of the tag value being read
 }
 
 // process is what spans take from a Jaeger process.
@@ -404,48 +401,57 @@ func (d *jaegerJSON) references() error {
 	if j.peek() == 'n' {
 		return j.skip()
 	}
-	if err := j.open('[', "references"); err != nil {
+	s, err := j.readRaw('[', "references")
+	if err != nil {
 		return err
 	}
-	for j.more() {
-		var r jaegerRef
-		if err := j.open('{', "references"); err != nil {
+	s.enter()
+	for {
+		ok, err := j.nextElement(&s, '{', "references")
+		if !ok || err != nil {
 			return err
 		}
-		for j.more() {
-			name, err := j.name()
-			if err != nil {
-				return err
-			}
-			var b []byte
-			var ok bool
-			switch string(name) {
-			case "refType":
-				if b, ok, err = j.str("references.refType"); ok {
-					r.childOf = bytes.Equal(b, []byte("CHILD_OF"))
-				}
-			case "traceID":
-				if b, ok, err = j.str("references.traceID"); ok {
-					r.traceID, err = parseTraceIDHex("references.traceID", b, idUpTo)
-					r.hasTID = true
-				}
-			case "spanID":
-				if b, ok, err = j.str("references.spanID"); ok {
-					r.spanID, err = parseSpanIDHex("references.spanID", b, idUpTo)
-				}
-			default:
-				err = j.skip()
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if err := j.close(); err != nil {
+		if err := d.reference(&s); err != nil {
 			return err
 		}
-		d.refs = append(d.refs, r)
 	}
-	return j.close()
+}
+
+// reference decodes {"refType", "traceID", "spanID"}.
+func (d *jaegerJSON) reference(s *rawScan) error {
+	j := d.j
+	var r jaegerRef
+	s.enter()
+	for s.next() {
+		name := s.name(&j.scrNam)
+		at := s.offset()
+		var b []byte
+		var ok bool
+		var err error
+		switch string(name) {
+		case "refType":
+			if b, ok, err = s.stringField("references.refType", &j.scr); ok {
+				r.childOf = string(b) == "CHILD_OF"
+			}
+		case "traceID":
+			if b, ok, err = s.stringField("references.traceID", &j.scr); ok {
+				r.traceID, err = parseTraceIDHex("references.traceID", b, idUpTo)
+				r.hasTID = true
+			}
+		case "spanID":
+			if b, ok, err = s.stringField("references.spanID", &j.scr); ok {
+				r.spanID, err = parseSpanIDHex("references.spanID", b, idUpTo)
+			}
+		default:
+			s.skip()
+		}
+		if err != nil {
+			j.last = at
+			return err
+		}
+	}
+	d.refs = append(d.refs, r)
+	return nil
 }
 
 // tags decodes [{"key","type","value"}...] into a.
@@ -454,61 +460,59 @@ func (d *jaegerJSON) tags(a *attrs) error {
 	if j.peek() == 'n' {
 		return j.skip()
 	}
-	if err := j.open('[', "tags"); err != nil {
+	s, err := j.readRaw('[', "tags")
+	if err != nil {
 		return err
 	}
-	for j.more() {
-		if err := d.tag(a); err != nil {
+	s.enter()
+	for {
+		ok, err := j.nextElement(&s, '{', "tags")
+		if !ok || err != nil {
+			return err
+		}
+		if err := d.tag(&s, a); err != nil {
 			return err
 		}
 	}
-	return j.close()
 }
 
-func (d *jaegerJSON) tag(a *attrs) error {
+func (d *jaegerJSON) tag(s *rawScan, a *attrs) error {
 	j := d.j
-	if err := j.open('{', "tags"); err != nil {
-		return err
-	}
 	var haveKey, haveVal, binary bool
 	k := keyNone
-	for j.more() {
-		name, err := j.name()
-		if err != nil {
-			return err
-		}
+	s.enter()
+	for s.next() {
+		name := s.name(&j.scrNam)
+		at := s.offset()
+		var b []byte
+		var ok bool
+		var err error
 		switch string(name) {
 		case "key":
-			var b []byte
-			var ok bool
-			if b, ok, err = j.str("tags.key"); ok {
+			if b, ok, err = s.stringField("tags.key", &j.scrKey); ok {
 				k, haveKey = lookupKey(b), true
+				if k == keyNone {
+					s.leaveObject() // not kept: type and value do not matter
+					return nil
+				}
 			}
 		case "type":
-			var b []byte
-			var ok bool
-			if b, ok, err = j.str("tags.type"); ok {
-				binary = bytes.Equal(b, []byte("binary"))
+			if b, ok, err = s.stringField("tags.type", &j.scrKey); ok {
+				binary = string(b) == "binary"
 			}
 		case "value":
-			if haveKey && k == keyNone {
-				err = j.skip()
-				break
-			}
-			if err = j.scalar(&d.v); err == nil && d.v.kind == valString {
-				d.val = append(d.val[:0], d.v.str...)
-				d.v.str = d.val
-			}
+			s.scalar(&d.v, &j.scr)
 			haveVal = true
 		default:
-			err = j.skip()
+			s.skip()
 		}
 		if err != nil {
+			j.last = at
 			return err
 		}
 	}
-	if k != keyNone && haveVal && !binary {
+	if haveKey && haveVal && !binary {
 		a.set(k, &d.v, d.in)
 	}
-	return j.close()
+	return nil
 }

@@ -24,7 +24,9 @@ type jsonReader struct {
 	base   int64  // bytes skipped before the decoder's input (a byte order mark)
 	unit   int64  // offset where the current unit (span, trace) started
 	last   int64  // offset of the value read last, for errors
-	scr    []byte // unquoting scratch
+	scr    []byte // unquoting scratch for values
+	scrKey []byte // unquoting scratch for attribute keys
+	scrNam []byte // unquoting scratch for member names in rawScan
 }
 
 func newJSONReader(br *bufio.Reader, mem []byte, f Format, max int64) *jsonReader {
@@ -110,8 +112,12 @@ func (j *jsonReader) name() ([]byte, error) {
 	return j.unquote(v), nil
 }
 
-// skip skips the next value, however deep.
-func (j *jsonReader) skip() error { return j.dec.SkipValue() }
+// skip skips the next value, however deep. Reading it whole is faster than
+// token by token; limitReader bounds its size.
+func (j *jsonReader) skip() error {
+	_, err := j.dec.ReadValue()
+	return err
+}
 
 // raw reads the next value, which must be a scalar, returning its kind and
 // bytes (unquoted for strings).
@@ -239,7 +245,7 @@ func (j *jsonReader) scalar(v *value) error {
 	*v = value{}
 	switch j.dec.PeekKind() {
 	case '{', '[':
-		return j.dec.SkipValue()
+		return j.skip()
 	}
 	k, b, err := j.raw()
 	if err != nil {

@@ -23,7 +23,6 @@ type otlpJSON struct {
 
 	res     attrs // resource of the current resourceSpans
 	resSeen bool
-	val     []byte // copy of the attribute value being read
 }
 
 func (d *otlpJSON) run() error {
@@ -150,7 +149,7 @@ func (d *otlpJSON) resource() error {
 		}
 		switch string(name) {
 		case "attributes":
-			err = d.each("attributes", func() error { return d.keyValue(&d.res) })
+			err = d.attributes(&d.res)
 		default:
 			err = j.skip()
 		}
@@ -253,7 +252,7 @@ func (d *otlpJSON) fields(s *span.Span) error {
 		case "endTimeUnixNano", "end_time_unix_nano":
 			end, err = j.unsigned("endTimeUnixNano")
 		case "attributes":
-			err = d.each("attributes", func() error { return d.keyValue(&d.a) })
+			err = d.attributes(&d.a)
 		case "links":
 			err = d.each("links", func() error { return d.link(s) })
 		case "status":
@@ -395,98 +394,128 @@ func (d *otlpJSON) link(s *span.Span) error {
 	return j.close()
 }
 
-// keyValue decodes {"key", "value"} into a when the key is kept.
-func (d *otlpJSON) keyValue(a *attrs) error {
+// attributes decodes an array of KeyValue into a.
+func (d *otlpJSON) attributes(a *attrs) error {
 	j := d.j
-	if err := j.open('{', "attributes"); err != nil {
+	if j.peek() == 'n' {
+		return j.skip()
+	}
+	s, err := j.readRaw('[', "attributes")
+	if err != nil {
 		return err
 	}
-	k := keyNone
-	var haveKey, haveVal bool
-	for j.more() {
-		name, err := j.name()
-		if err != nil {
+	s.enter()
+	for {
+		ok, err := j.nextElement(&s, '{', "attributes")
+		if !ok || err != nil {
 			return err
 		}
+		if err := d.keyValue(&s, a); err != nil {
+			return err
+		}
+	}
+}
+
+// keyValue decodes {"key", "value"} into a when the key is kept.
+func (d *otlpJSON) keyValue(s *rawScan, a *attrs) error {
+	j := d.j
+	k := keyNone
+	var haveKey, haveVal bool
+	s.enter()
+	for s.next() {
+		name := s.name(&j.scrNam)
+		at := s.offset()
+		var err error
 		switch string(name) {
 		case "key":
 			var b []byte
 			var ok bool
-			if b, ok, err = j.str("attributes.key"); ok {
+			if b, ok, err = s.stringField("attributes.key", &j.scrKey); ok {
 				k, haveKey = lookupKey(b), true
+				if k == keyNone {
+					s.leaveObject() // not kept: the value does not matter
+					return nil
+				}
 			}
 		case "value":
-			if haveKey && k == keyNone {
-				err = j.skip()
-				break
-			}
-			err = d.anyValue()
+			err = d.anyValue(s)
 			haveVal = true
 		default:
-			err = j.skip()
+			s.skip()
 		}
 		if err != nil {
+			j.last = at
 			return err
 		}
 	}
-	if k != keyNone && haveVal {
+	if haveKey && haveVal {
 		a.set(k, &d.v, d.in)
 	}
-	return j.close()
+	return nil
 }
 
 // anyValue decodes an AnyValue into d.v; arrays, maps and bytes are not kept.
-func (d *otlpJSON) anyValue() error {
+func (d *otlpJSON) anyValue(s *rawScan) error {
 	j := d.j
 	v := &d.v
 	*v = value{}
-	if j.peek() == 'n' {
-		return j.skip()
+	switch k := s.kind(); k {
+	case 'n':
+		s.skip()
+		return nil
+	case '{':
+	default:
+		return typeErr("attributes.value", '{', k)
 	}
-	if err := j.open('{', "attributes.value"); err != nil {
-		return err
-	}
-	for j.more() {
-		name, err := j.name()
-		if err != nil {
-			return err
-		}
+	s.enter()
+	for s.next() {
+		name := s.name(&j.scrNam)
+		var err error
 		switch string(name) {
 		case "stringValue", "string_value":
 			var b []byte
 			var ok bool
-			if b, ok, err = j.str("stringValue"); ok {
-				d.val = append(d.val[:0], b...)
-				v.kind, v.str = valString, d.val
+			if b, ok, err = s.stringField("stringValue", &j.scr); ok {
+				v.kind, v.str = valString, b
 			}
 		case "boolValue", "bool_value":
-			v.kind = valBool
-			v.b, err = j.boolean("boolValue")
+			switch k := s.kind(); k {
+			case 't', 'f':
+				s.literal()
+				v.kind, v.b = valBool, k == 't'
+			case 'n':
+				s.skip()
+			default:
+				err = typeErr("boolValue", 't', k)
+			}
 		case "intValue", "int_value":
 			var ok bool
-			if v.i, ok, err = j.integer("intValue"); ok {
+			if v.i, ok, err = s.integerField("intValue", &j.scr); ok {
 				v.kind = valInt
 			}
 		case "doubleValue", "double_value":
-			err = d.double()
+			d.double(s)
 		default:
-			err = j.skip() // arrayValue, kvlistValue, bytesValue
+			s.skip() // arrayValue, kvlistValue, bytesValue
 		}
 		if err != nil {
 			return err
 		}
 	}
-	return j.close()
+	return nil
 }
 
 // double reads a doubleValue: a number or "NaN", "Infinity", "-Infinity".
-func (d *otlpJSON) double() error {
-	k, b, err := d.j.raw()
-	if err != nil {
-		return err
-	}
-	if k != '0' && k != '"' {
-		return nil
+func (d *otlpJSON) double(s *rawScan) {
+	var b []byte
+	switch s.kind() {
+	case '0':
+		b = s.literal()
+	case '"':
+		b = s.str(&d.j.scr)
+	default:
+		s.skip()
+		return
 	}
 	if bytes.Equal(b, []byte("Infinity")) {
 		b = []byte("+Inf")
@@ -494,5 +523,4 @@ func (d *otlpJSON) double() error {
 	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
 		d.v.kind, d.v.f = valFloat, f
 	}
-	return nil
 }

@@ -211,27 +211,21 @@ func (d *zipkinJSON) tags() error {
 	if j.peek() == 'n' {
 		return j.skip()
 	}
-	if err := j.open('{', "tags"); err != nil {
+	s, err := j.readRaw('{', "tags")
+	if err != nil {
 		return err
 	}
-	for j.more() {
-		name, err := j.name()
-		if err != nil {
-			return err
-		}
-		k := lookupKey(name)
+	s.enter()
+	for s.next() {
+		k := lookupKey(s.name(&j.scrNam))
 		if k == keyNone {
-			if err := j.skip(); err != nil {
-				return err
-			}
+			s.skip()
 			continue
 		}
-		if err := j.scalar(&d.v); err != nil {
-			return err
-		}
+		s.scalar(&d.v, &j.scr)
 		d.a.set(k, &d.v, d.in)
 	}
-	return j.close()
+	return nil
 }
 
 // microsToNanos converts microseconds to nanoseconds, saturating.
