@@ -14,6 +14,7 @@ type rawScan struct {
 	b    []byte
 	i    int
 	base int64 // input offset of b[0]
+	mark int   // position of the member or element next returned last
 }
 
 // readRaw reads the next value, which must be of kind want, whole and
@@ -30,7 +31,7 @@ func (j *jsonReader) readRaw(want jsontext.Kind, field string) (rawScan, error) 
 	}
 	start := j.dec.InputOffset() - int64(len(v))
 	j.last = start
-	return rawScan{b: v, base: start}, nil
+	return rawScan{b: v, base: start, mark: -1}, nil
 }
 
 func (s *rawScan) ws() {
@@ -78,6 +79,12 @@ func (s *rawScan) enter() {
 // next moves to the next member or element, consuming a ',' and, at the
 // end, the closing '}' or ']'. It reports whether one follows.
 func (s *rawScan) next() bool {
+	if s.i == s.mark {
+		// Nothing was consumed since the last member: only malformed input
+		// could do that; stop rather than loop.
+		s.i = len(s.b)
+		return false
+	}
 	s.ws()
 	if s.i < len(s.b) && s.b[s.i] == ',' {
 		s.i++
@@ -90,6 +97,7 @@ func (s *rawScan) next() bool {
 		s.i++
 		return false
 	}
+	s.mark = s.i
 	return true
 }
 
