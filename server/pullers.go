@@ -8,6 +8,7 @@ import (
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
+	"github.com/spanmap/spanmap/server/source/jaeger"
 	"github.com/spanmap/spanmap/server/source/zipkin"
 )
 
@@ -52,7 +53,7 @@ func ParseSourceFlag(v string) (SourceConfig, error) {
 }
 
 // SourceKinds lists the source kinds --source and the config accept.
-func SourceKinds() []string { return []string{"zipkin"} }
+func SourceKinds() []string { return []string{"jaeger", "zipkin"} }
 
 func (sc SourceConfig) validateKind() error {
 	for _, k := range SourceKinds() {
@@ -138,6 +139,16 @@ func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 	switch sc.Kind {
 	case "zipkin":
 		return zipkin.NewPuller(c, log)
+	case "jaeger":
+		jc := jaeger.DefaultConfig()
+		if c.Timeout <= 0 {
+			c.Timeout = jc.Conn.Timeout
+		}
+		jc.Conn = c
+		if sc.Protocol != "" {
+			jc.Protocol = jaeger.Protocol(sc.Protocol)
+		}
+		return jaeger.NewPuller(jc, log)
 	}
 	return nil, fmt.Errorf("source %s: unsupported kind %q", sc.Name, sc.Kind)
 }
