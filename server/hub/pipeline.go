@@ -79,7 +79,10 @@ func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View,
 	lctx, cancel := context.WithTimeout(ctx, h.cfg.LayoutTimeout)
 	defer cancel()
 	start := time.Now()
-	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions()})
+	// Existing nodes stay pinned where they are (neato and fdp; dot can only
+	// keep its input order stable), so a topology change never makes the
+	// map jump: new nodes are placed around the old ones.
+	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions(), Pin: true})
 	h.stats.layouts.Add(1)
 	h.stats.layoutNanos.Add(int64(time.Since(start)))
 	if err != nil {
