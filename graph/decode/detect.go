@@ -75,14 +75,14 @@ func detectJSONObject(b []byte) (Format, error) {
 	}
 	for {
 		if dec.PeekKind() == '}' {
-			return "", fmt.Errorf("%w: JSON object without resourceSpans, data, traceID or traceId", ErrUnknownFormat)
+			return "", fmt.Errorf("%w: JSON object without resourceSpans, batches, data, traceID or traceId", ErrUnknownFormat)
 		}
 		v, err := dec.ReadValue()
 		if err != nil {
 			return "", jsonPrefixErr(err)
 		}
 		switch string(bytes.Trim(v, `"`)) {
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
 			return OTLPJSON, nil
 		case "data", "traceID", "processes", "spans", "total", "limit", "offset", "errors":
 			return JaegerJSON, nil

@@ -20,7 +20,9 @@
 //     JSON: hex trace and span IDs, lowerCamelCase or proto field names,
 //     64-bit integers as strings or numbers, enums as numbers or names. A file
 //     may hold several objects, concatenated or one per line as the
-//     Collector's file exporter writes them.
+//     Collector's file exporter writes them. Grafana Tempo's trace JSON is
+//     accepted too: "batches" for resourceSpans, base64 IDs (told from hex by
+//     their length) and the older instrumentationLibrarySpans.
 //   - zipkin: Zipkin v2 JSON, an array of spans (or an array of such arrays,
 //     as GET /api/v2/traces returns, or bare span objects). IDs of up to 32
 //     (trace) or 16 (span) hex digits are left-padded, as Zipkin does.
@@ -35,8 +37,8 @@
 // order mark and white space):
 //
 //   - '[' is Zipkin JSON.
-//   - '{' is JSON; the first top-level name decides: resourceSpans or
-//     resource_spans is OTLP/JSON; data, traceID, spans, processes (and the
+//   - '{' is JSON; the first top-level name decides: resourceSpans,
+//     resource_spans or batches is OTLP/JSON; data, traceID, spans, processes (and the
 //     other Jaeger response names total, limit, offset, errors) are Jaeger
 //     JSON; traceId, id, parentId, localEndpoint, remoteEndpoint, annotations
 //     are a bare Zipkin span. Other names are skipped.

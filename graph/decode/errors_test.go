@@ -47,6 +47,8 @@ func TestBytes_Bytes_malformedInputErrors(t *testing.T) {
 			`otlp-json: at byte 0: input: want object, got array`, ErrSyntax},
 		{"otlp-json negative time", OTLPJSON, `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"0102030405060708","startTimeUnixNano":"-5"}]}]}]}`,
 			`otlp-json: span 0 at byte 137: startTimeUnixNano: invalid unsigned integer "-5"`, ErrSyntax},
+		{"otlp-json bad base64", OTLPJSON, `{"batches":[{"scopeSpans":[{"spans":[{"traceId":"AAAAAAAAAAABI0VniavN7w=!","spanId":"AAAAAAAAEjQ="}]}]}]}`,
+			`otlp-json: span 0 at byte 48: traceId: invalid base64 "AAAAAAAAAAABI0VniavN7w=!"`, ErrInvalidID},
 		{"jaeger-json bad hex", JaegerJSON, `{"data":[{"spans":[{"traceID":"zz","spanID":"1"}]}]}`,
 			`jaeger-json: span 0 at byte 30: traceID: invalid hex "zz"`, ErrInvalidID},
 		{"jaeger-json missing trace id", JaegerJSON, `{"data":[{"spans":[{"spanID":"1"}]}]}`,
@@ -72,7 +74,7 @@ func TestBytes_Bytes_malformedInputErrors(t *testing.T) {
 		{"auto text", Auto, `hello`,
 			`auto: at byte 0: unknown format: protobuf input does not start with field 1 (spans or resource spans)`, ErrUnknownFormat},
 		{"auto unknown object", Auto, `{"foo":1}`,
-			`auto: at byte 0: unknown format: JSON object without resourceSpans, data, traceID or traceId`, ErrUnknownFormat},
+			`auto: at byte 0: unknown format: JSON object without resourceSpans, batches, data, traceID or traceId`, ErrUnknownFormat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,6 +70,11 @@ func TestBytes_Bytes_testdata(t *testing.T) {
 				Start: 1712000001000000000, Duration: 500 * ms, HTTPStatus: 502, StatusError: true,
 				Peer: span.Peer{ServerAddress: "api.example.com"}},
 		}},
+		{"tempo_trace.json", OTLPJSON, []span.Span{
+			{TraceID: mustTraceID("0123456789abcdef"), SpanID: mustSpanID("0000000000001234"), Service: "shell script",
+				Kind: span.KindClient, Name: "span from bash!", Start: 1608239395286533000, Duration: 100 * ms,
+				Peer: span.Peer{Service: "api"}},
+		}},
 	}
 	for _, tc := range tests {
 		for _, f := range []Format{tc.format, Auto} {

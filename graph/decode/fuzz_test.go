@@ -64,7 +64,7 @@ func FuzzOTLPProto(f *testing.F) {
 }
 
 func FuzzOTLPJSON(f *testing.F) {
-	fuzzSeeds(f, OTLPJSON, "trace.otlp.json", "otlp_fileexporter.jsonl")
+	fuzzSeeds(f, OTLPJSON, "trace.otlp.json", "otlp_fileexporter.jsonl", "tempo_trace.json")
 	f.Fuzz(func(t *testing.T, b []byte) { checkDecode(t, b, OTLPJSON) })
 }
 
@@ -90,7 +90,7 @@ func FuzzJaegerProto(f *testing.F) {
 
 func FuzzDetect(f *testing.F) {
 	for _, name := range []string{"trace.otlp.json", "otlp_fileexporter.jsonl", "trace.zipkin.json", "zipkin_shared.json",
-		"trace.jaeger.json", "jaeger_capture.json"} {
+		"trace.jaeger.json", "jaeger_capture.json", "tempo_trace.json"} {
 		f.Add(readTestdata(f, name))
 	}
 	for _, tc := range refInputs(f) {

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -47,7 +48,7 @@ func (d *otlpJSON) request() error {
 			return err
 		}
 		switch string(name) {
-		case "resourceSpans", "resource_spans":
+		case "resourceSpans", "resource_spans", "batches":
 			err = d.each("resourceSpans", d.resourceSpans)
 		default:
 			err = j.skip()
@@ -224,16 +225,16 @@ func (d *otlpJSON) fields(s *span.Span) error {
 		switch string(name) {
 		case "traceId", "trace_id":
 			if b, ok, err = j.str("traceId"); ok {
-				s.TraceID, err = parseTraceIDHex("traceId", b, idExact)
+				s.TraceID, err = otlpTraceID("traceId", b)
 				hasTrace = true
 			}
 		case "spanId", "span_id":
 			if b, ok, err = j.str("spanId"); ok {
-				s.SpanID, err = parseSpanIDHex("spanId", b, idExact)
+				s.SpanID, err = otlpSpanID("spanId", b)
 			}
 		case "parentSpanId", "parent_span_id":
 			if b, ok, err = j.str("parentSpanId"); ok && len(b) > 0 {
-				s.ParentID, err = parseSpanIDHex("parentSpanId", b, idExact)
+				s.ParentID, err = otlpSpanID("parentSpanId", b)
 			}
 		case "traceState", "trace_state":
 			if b, ok, err = j.str("traceState"); ok {
@@ -375,11 +376,11 @@ func (d *otlpJSON) link(s *span.Span) error {
 		switch string(name) {
 		case "traceId", "trace_id":
 			if b, ok, err = j.str("links.traceId"); ok && len(b) > 0 {
-				err = parseHex("links.traceId", l.TraceID[:], b, idExact)
+				err = otlpID("links.traceId", l.TraceID[:], b)
 			}
 		case "spanId", "span_id":
 			if b, ok, err = j.str("links.spanId"); ok && len(b) > 0 {
-				err = parseHex("links.spanId", l.SpanID[:], b, idExact)
+				err = otlpID("links.spanId", l.SpanID[:], b)
 			}
 		default:
 			err = j.skip()
@@ -523,4 +524,41 @@ func (d *otlpJSON) double(s *rawScan) {
 	if f, err := strconv.ParseFloat(string(b), 64); err == nil {
 		d.v.kind, d.v.f = valFloat, f
 	}
+}
+
+// otlpID decodes an OTLP/JSON ID: hex as the specification says, or base64
+// as protobuf's generic JSON mapping writes bytes (Grafana Tempo's trace API
+// does). The lengths tell them apart: 32 hex or 24 base64 characters for a
+// trace ID, 16 hex or 12 base64 characters for a span ID.
+func otlpID(field string, dst, src []byte) error {
+	if len(src) == base64.StdEncoding.EncodedLen(len(dst)) && len(src) != 2*len(dst) {
+		var buf [18]byte
+		n, err := base64.StdEncoding.Decode(buf[:], src)
+		if err != nil {
+			n, err = base64.URLEncoding.Decode(buf[:], src)
+		}
+		if err != nil || n != len(dst) {
+			return fieldErr(field, ErrInvalidID, "invalid base64 %s", quoteTrunc(src))
+		}
+		copy(dst, buf[:n])
+		return nil
+	}
+	return parseHex(field, dst, src, idExact)
+}
+
+func otlpTraceID(field string, src []byte) (span.TraceID, error) {
+	var t span.TraceID
+	if err := otlpID(field, t[:], src); err != nil {
+		return t, err
+	}
+	if t.IsZero() {
+		return t, fieldErr(field, ErrInvalidID, "all zeros")
+	}
+	return t, nil
+}
+
+func otlpSpanID(field string, src []byte) (span.SpanID, error) {
+	var id span.SpanID
+	err := otlpID(field, id[:], src)
+	return id, err
 }
