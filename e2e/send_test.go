@@ -187,6 +187,7 @@ func runHotROD(t *testing.T, e env) {
 	)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start HotROD: %v", err)
 	}
