@@ -386,7 +386,7 @@ func otlpKind(n uint64) span.Kind {
 // nil if b is not an absolute URL.
 func urlHost(b []byte) []byte {
 	i := bytes.Index(b, []byte("://"))
-	if i <= 0 {
+	if i <= 0 || !isScheme(b[:i]) {
 		return nil
 	}
 	h := b[i+3:]
@@ -397,6 +397,20 @@ func urlHost(b []byte) []byte {
 		h = h[j+1:]
 	}
 	return stripPort(h)
+}
+
+// isScheme reports whether b is a URL scheme: a letter, then letters,
+// digits, '+', '-' or '.'.
+func isScheme(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // stripPort removes a ":port" suffix and IPv6 brackets from a host.
