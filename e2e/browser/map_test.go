@@ -1,0 +1,159 @@
+package browser
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spanmap/spanmap/app"
+	"github.com/spanmap/spanmap/graph"
+)
+
+// shopCalls is a small system in two namespaces: users call frontend,
+// which calls catalog and checkout; checkout calls payment (failing now
+// and then) and inventory, which queries PostgreSQL (no instrumented
+// callee, so a virtual database node appears once the pairing TTL ends).
+func shopCalls() []call {
+	var calls []call
+	for i := range 4 {
+		calls = append(calls,
+			call{from: "frontend", fromNS: "shop", to: "catalog", toNS: "shop", root: true, dur: 12 * time.Millisecond},
+			call{from: "frontend", fromNS: "shop", to: "checkout", toNS: "shop", root: true, dur: 40 * time.Millisecond},
+			call{from: "checkout", fromNS: "shop", to: "payment", toNS: "billing", fail: i == 0, dur: 30 * time.Millisecond},
+			call{from: "checkout", fromNS: "shop", to: "inventory", toNS: "stock", dur: 8 * time.Millisecond},
+			call{from: "inventory", fromNS: "stock", db: "postgresql", dur: 3 * time.Millisecond},
+		)
+	}
+	return calls
+}
+
+// shopEdges are edges of shopCalls that need no pairing timeout.
+var shopEdges = []string{
+	"user->frontend", "frontend->catalog", "frontend->checkout",
+	"checkout->payment", "checkout->inventory",
+}
+
+// startShop starts a server fed with shopCalls and waits until the API
+// shows all of it, the database node included.
+func startShop(t *testing.T) (*liveServer, *feeder) {
+	t.Helper()
+	s := startServer(t, serverConfig())
+	f := newFeeder(t, s.otlp)
+	f.send(t, shopCalls())
+	s.waitGraph(t, "", 20*time.Second, "the shop's edges and the database node", func(snap graph.Snapshot) bool {
+		db := false
+		for _, n := range snap.Nodes {
+			db = db || n.Kind == graph.NodeDatabase
+		}
+		return db && hasEdges(snap, shopEdges...)
+	})
+	return s, f
+}
+
+// TestMap_render_matchesAPI opens the map for several Views and checks
+// that it draws exactly the nodes, edges and group frames of
+// GET /api/v1/graph for the same View.
+func TestMap_render_matchesAPI(t *testing.T) {
+	p := openBrowser(t, 1280, 800)
+	s, _ := startShop(t)
+	outer := t
+	for _, view := range []string{"", "virtual=hide", "group=namespace", "errors_only=true", "focus=checkout&up=1&down=1"} {
+		name := strings.NewReplacer("=", "-", "&", "+").Replace(view)
+		if view == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			p.t = t
+			defer func() { p.t = outer }()
+			snap := s.graph(t, view)
+			nodes, edges, groups := drawnIDs(snap)
+			if len(nodes) == 0 || len(edges) == 0 {
+				t.Fatalf("the API graph of %q is empty, nothing to compare: %v", view, snap)
+			}
+			url := s.base + "/"
+			if view != "" {
+				url += "?" + view
+			}
+			p.navigate(url)
+			p.waitFirstMap()
+			p.waitMapEquals(stepTimeout, "the map of ?"+view+" matches the API", nodes, edges, groups)
+			// The API and the page agree after the wait; check that the
+			// API did not move meanwhile, so both show the same graph.
+			n2, e2, _ := drawnIDs(s.graph(t, view))
+			if fmt.Sprint(n2, e2) != fmt.Sprint(nodes, edges) {
+				t.Fatalf("the API graph changed during the check: %v %v, then %v %v", nodes, edges, n2, e2)
+			}
+		})
+	}
+}
+
+// drawnIDs returns what the map draws for snap: every node but the group
+// nodes (drawn as frames around their members while expanded), every
+// edge, and the group frames.
+func drawnIDs(snap graph.Snapshot) (nodes, edges, groups []string) {
+	nodes, edges, groups = []string{}, []string{}, []string{}
+	for _, n := range snap.Nodes {
+		if n.Kind == graph.NodeGroup {
+			groups = append(groups, n.ID)
+			continue
+		}
+		nodes = append(nodes, n.ID)
+	}
+	for _, e := range snap.Edges {
+		edges = append(edges, e.ID)
+	}
+	return nodes, edges, groups // snap's nodes and edges are sorted by ID
+}
+
+// TestMap_stream_newEdgeWithoutReload sends spans for a new pair of
+// services while the page is open and checks that the edge is drawn,
+// highlighted as new, within three seconds and without a page load.
+func TestMap_stream_newEdgeWithoutReload(t *testing.T) {
+	p := openBrowser(t, 1280, 800)
+	s, f := startShop(t)
+	p.navigate(s.base + "/")
+	p.waitFirstMap()
+	_, edges, _ := drawnIDs(s.graph(t, ""))
+	p.waitMapEquals(stepTimeout, "the initial map", nil, edges, nil)
+	// A page load would drop this property.
+	eval[bool](p, `window.spanmapTestMarker = true`)
+
+	const want = "orders->billing"
+	sent := time.Now()
+	f.send(t, []call{{from: "orders", to: "billing", dur: 15 * time.Millisecond}})
+	var class string
+	p.waitFor(3*time.Second, "edge "+want+" drawn", func() (bool, string) {
+		var err error
+		class, err = tryEval[string](p, fmt.Sprintf(`(() => {
+			const e = document.querySelector('svg.map-svg g.layer-edges [data-edge-id=%q]');
+			return e ? e.getAttribute('class') : '';
+		})()`, want))
+		if err != nil {
+			return false, err.Error()
+		}
+		return class != "", fmt.Sprint(p.readMap())
+	})
+	t.Logf("edge %s drawn %s after its spans were sent", want, time.Since(sent).Round(time.Millisecond))
+	if !strings.Contains(" "+class+" ", " "+app.ClassNew+" ") {
+		t.Errorf("new edge has classes %q, want the %q highlight", class, app.ClassNew)
+	}
+	m := p.readMap()
+	for _, n := range []string{"orders", "billing"} {
+		if !contains(m.Nodes, n) {
+			t.Errorf("node %s of the new edge is not drawn: %v", n, m)
+		}
+	}
+	if !eval[bool](p, `window.spanmapTestMarker === true`) {
+		t.Fatal("the page was reloaded")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
