@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spanmap/spanmap/graph/span"
 	"github.com/spanmap/spanmap/server/poll"
 )
 
@@ -121,69 +120,6 @@ func TestPuller_Traces_capturedShapesDecodeAlike(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestPuller_Protocol_detection(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		noV3 int
-		want Protocol
-	}{
-		{"v3 served", 0, APIv3},
-		{"v3 not found", http.StatusNotFound, Legacy},
-		{"v3 path answered by the UI", http.StatusOK, Legacy},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeJaeger(t)
-			f.noV3 = tc.noV3
-			p := newTestPuller(t, f.serve(t).URL, Auto, nil)
-			if p.Protocol() != Auto {
-				t.Fatalf("protocol before the first call = %s", p.Protocol())
-			}
-			svcs, err := p.Services(context.Background())
-			if err != nil || len(svcs) != 6 {
-				t.Fatalf("Services() = %v, %v", svcs, err)
-			}
-			if p.Protocol() != tc.want {
-				t.Fatalf("protocol = %s, want %s", p.Protocol(), tc.want)
-			}
-			if p.Malformed() != 0 {
-				t.Fatalf("malformed = %d: a probe's miss is not a malformed response", p.Malformed())
-			}
-		})
-	}
-}
-
-func TestPuller_Protocol_detectionRetriesAfterFailure(t *testing.T) {
-	f := newFakeJaeger(t)
-	f.status = http.StatusInternalServerError
-	p := newTestPuller(t, f.serve(t).URL, Auto, nil)
-	if _, err := p.Services(context.Background()); err == nil || !strings.Contains(err.Error(), "storage exploded") {
-		t.Fatalf("Services() error = %v, want Jaeger's message", err)
-	}
-	if p.Protocol() != Auto {
-		t.Fatalf("protocol after a failed probe = %s, want auto", p.Protocol())
-	}
-	f.set(func(f *fakeJaeger) { f.status = 0; f.noV3 = http.StatusNotFound })
-	if _, err := p.Traces(context.Background(), "frontend", poll.Window{From: time.Unix(0, 0), To: time.Unix(10, 0)}, 5); err != nil {
-		t.Fatal(err)
-	}
-	if p.Protocol() != Legacy {
-		t.Fatalf("protocol = %s, want legacy", p.Protocol())
-	}
-}
-
-func TestPuller_Protocol_notJaeger(t *testing.T) {
-	f := newFakeJaeger(t)
-	f.body = []byte(uiPage)
-	p := newTestPuller(t, f.serve(t).URL, Auto, nil)
-	_, err := p.Services(context.Background())
-	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "neither API") {
-		t.Fatalf("error = %v, want a malformed answer from both APIs", err)
-	}
-	if p.Malformed() != 1 {
-		t.Fatalf("malformed = %d, want 1", p.Malformed())
 	}
 }
 
@@ -381,111 +317,6 @@ func TestPuller_tooLarge(t *testing.T) {
 			_, err := p.Traces(context.Background(), "frontend", w, 5)
 			if !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("error = %v, want ErrTooLarge", err)
-			}
-		})
-	}
-}
-
-func TestByTrace(t *testing.T) {
-	id := func(b byte) span.TraceID { return span.TraceID{15: b} }
-	mk := func(ids ...byte) []span.Span {
-		out := make([]span.Span, len(ids))
-		for i, b := range ids {
-			out[i] = span.Span{TraceID: id(b), SpanID: span.SpanID{7: byte(i + 1)}}
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		name string
-		in   []span.Span
-		want [][]byte // per trace: span ID low bytes
-	}{
-		{"empty", nil, nil},
-		{"one trace", mk(1, 1, 1), [][]byte{{1, 2, 3}}},
-		{"contiguous", mk(1, 1, 2, 3, 3), [][]byte{{1, 2}, {3}, {4, 5}}},
-		{"interleaved", mk(1, 2, 1, 3, 2), [][]byte{{1, 3}, {2, 5}, {4}}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := byTrace(tc.in)
-			if len(got) != len(tc.want) {
-				t.Fatalf("%d traces, want %d", len(got), len(tc.want))
-			}
-			for i, tr := range got {
-				var ids []byte
-				for _, s := range tr.Spans {
-					if s.TraceID != tr.ID {
-						t.Fatalf("trace %d holds a span of %s", i, s.TraceID)
-					}
-					ids = append(ids, s.SpanID[7])
-				}
-				if !slices.Equal(ids, tc.want[i]) {
-					t.Errorf("trace %d spans %v, want %v", i, ids, tc.want[i])
-				}
-			}
-			if len(got) > 1 {
-				got[0].Spans = append(got[0].Spans, span.Span{})
-				if got[1].Spans[0].TraceID != got[1].ID {
-					t.Fatal("appending to one trace overwrote the next")
-				}
-			}
-		})
-	}
-}
-
-func TestConfig_Validate(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		url   string
-		proto Protocol
-		max   int64
-		want  string
-	}{
-		{"http auto", "http://jaeger:16686", Auto, 1, ""},
-		{"empty protocol is auto", "https://jaeger", "", 1, ""},
-		{"grpc auto", "grpc://jaeger:16685", Auto, 1, ""},
-		{"grpcs v2", "grpcs://jaeger:16685", APIv2GRPC, 1, ""},
-		{"v2 over http", "http://jaeger:16686", APIv2GRPC, 1, "needs a grpc://"},
-		{"v3 over grpc", "grpc://jaeger:16685", APIv3, 1, "needs an http://"},
-		{"legacy over grpc", "grpc://jaeger:16685", Legacy, 1, "needs an http://"},
-		{"unknown protocol", "http://jaeger", "thrift", 1, "want auto, api_v3"},
-		{"no scheme", "jaeger:16686", Auto, 1, "scheme"},
-		{"no response bound", "http://jaeger", Auto, 0, "max response bytes"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := DefaultConfig()
-			c.Conn.URL, c.Protocol, c.MaxResponseBytes = tc.url, tc.proto, tc.max
-			err := c.Validate()
-			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestNewPuller_credentials(t *testing.T) {
-	f := newFakeJaeger(t)
-	hs := f.serve(t)
-	var auth string
-	hs.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth = r.Header.Get("Authorization")
-		f.ServeHTTP(w, r)
-	})
-	fq := newFakeQuery(t)
-	gs := serveGRPC(t, fq, "")
-	for name, p := range map[string]*Puller{
-		"legacy":      newTestPuller(t, hs.URL, Legacy, func(c *Config) { c.Conn.BearerToken = "tok" }),
-		"api_v2_grpc": newTestPuller(t, "grpc://"+gs.addr, APIv2GRPC, func(c *Config) { c.Conn.BearerToken = "tok" }),
-	} {
-		t.Run(name, func(t *testing.T) {
-			if _, err := p.Services(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			got := auth
-			if name == "api_v2_grpc" {
-				got = fq.lastAuth()
-			}
-			if got != "Bearer tok" {
-				t.Fatalf("authorization = %q, want the bearer token", got)
 			}
 		})
 	}
