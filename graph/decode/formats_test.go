@@ -5,6 +5,7 @@ import (
 	"time"
 
 	jaeger "github.com/jaegertracing/jaeger-idl/model/v1"
+	"github.com/jaegertracing/jaeger-idl/proto-gen/api_v2"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -251,5 +252,26 @@ func TestBytes_JaegerProto_cases(t *testing.T) {
 				t.Error(d)
 			}
 		})
+	}
+}
+
+func TestBytes_JaegerProto_spansResponseChunk(t *testing.T) {
+	tr := jaegerSpans(refTrace(), true)
+	chunk := &api_v2.SpansResponseChunk{}
+	for _, s := range tr.Spans {
+		chunk.Spans = append(chunk.Spans, *s)
+	}
+	b, err := chunk.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{JaegerProto, Auto} {
+		got, err := Bytes(b, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diffSpans(sortSpans(got), sortSpans(refSpans())); d != "" {
+			t.Errorf("%s: spans differ:\n%s", f, d)
+		}
 	}
 }
