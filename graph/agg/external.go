@@ -45,31 +45,34 @@ var quantileLevels = [4]float64{0.50, 0.90, 0.95, 0.99}
 
 // AddExternal counts edges reported by source for the interval [from, to).
 // The calls of an edge are spread over the buckets the interval overlaps, in
-// proportion to the overlap (whole calls; errors follow the calls), so an
-// interval longer than a bucket gives steady rates instead of one spike.
-// When to is not after from, everything lands in the bucket of from. Each
-// bucket's LastSeen is the start of its part of the interval, since the
-// calls carry no time of their own. Edges without a From or To ID are
-// skipped (see Counters.Skipped), as are edges without calls. External
+// proportion to the overlap (whole calls; errors and latency weights follow
+// the calls), so an interval longer than a bucket gives steady rates instead
+// of one spike. When to is not after from, everything lands in the bucket of
+// from. Each bucket's LastSeen is the start of its part of the interval,
+// since the calls carry no time of their own. Edges without a From or To ID
+// are skipped (see Counters.Skipped), as are edges without calls. External
 // calls carry no trace, so they give no exemplars and no sampling rate.
 //
 // Latency is an approximation: the source keeps histograms, not calls, so
-// each known quantile is inserted into the bucket's sketch as one value
-// weighted by the share of calls nearest to it: p50 stands for the calls up
-// to the midpoint between 0.5 and 0.9 (70%), p90 for those up to 0.925, p95
-// up to 0.97 and p99 for the remaining 3%, the shares nudged so that a
-// bucket alone reads its four quantiles back (within the sketch accuracy)
-// from 22 calls on; with fewer calls the lower quantiles win.
-// Merged with other buckets or with calls from spans the result is a
-// mixture of discrete points, not the true distribution: quantiles between
-// the known levels (and beyond p99) are not represented, and the values are
-// only as exact as the source's histogram buckets (histogram_quantile
-// interpolates linearly inside a bucket).
+// each known quantile becomes one value weighted by the share of the
+// interval's calls nearest to it: p50 stands for the calls up to the
+// midpoint between 0.5 and 0.9 (70%), p90 for those up to 0.925, p95 up to
+// 0.97 and p99 for the remaining 3%, the shares nudged so that the
+// interval's four quantiles read back (within the sketch accuracy) from 22
+// calls on; with fewer calls the lower quantiles win. Each weight is spread
+// over the buckets with the calls, so a window covering the interval reads
+// the interval's quantiles, and a window covering part of it reads a
+// mixture with about the same shares. Merged with other intervals or with
+// calls from spans the result is a mixture of discrete points, not the true
+// distribution: quantiles between the known levels (and beyond p99) are not
+// represented, and the values are only as exact as the source's histogram
+// buckets (histogram_quantile interpolates linearly inside a bucket).
 func (a *Aggregator) AddExternal(source string, from, to time.Time, edges []ExternalEdge) {
 	if len(edges) == 0 {
 		return
 	}
 	parts := a.parts(from, to)
+	total := parts[len(parts)-1].cum
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	src := a.source(source)
@@ -84,7 +87,6 @@ func (a *Aggregator) AddExternal(source string, from, to time.Time, edges []Exte
 		if x.Calls <= 0 {
 			continue
 		}
-		errs := min(max(x.Errors, 0), x.Calls)
 		e := a.edge(x.From.ID, x.To.ID, x.Kind)
 		if x.From != e.fromEP {
 			e.from.update(&x.From)
@@ -95,21 +97,48 @@ func (a *Aggregator) AddExternal(source string, from, to time.Time, edges []Exte
 			e.toEP = x.To
 		}
 		s := a.series(e, x.Operation)
-		var callsDone, errsDone int64
+		in := a.externalInput(x)
+		var before int64
 		for _, p := range parts {
-			n := share(x.Calls, p.cum, parts[len(parts)-1].cum) - callsDone
-			if n == 0 {
+			upto := share(x.Calls, p.cum, total)
+			if upto == before {
 				continue
 			}
-			callsDone += n
-			ne := share(errs, callsDone, x.Calls) - errsDone
-			errsDone += ne
-			a.external(s.bucket(p.idx, a.width, k), x, n, ne, p.start, src)
+			a.external(s.bucket(p.idx, a.width, k), &in, before, upto, p.start, src)
+			before = upto
 		}
 		added += x.Calls
 	}
 	a.perSource[src].Observations += added
 	a.flushPendingDrops()
+}
+
+// externalInput is an ExternalEdge prepared for spreading over buckets.
+type externalInput struct {
+	x      *ExternalEdge
+	errors int64
+	// client, server and lag are the weighted quantile values.
+	client, server, lag []weighted
+}
+
+// weighted is a sketch bin index and a weight. The weight is spread over
+// the calls with a phase of its own, so that buckets holding few calls get
+// different points rather than all the same one.
+type weighted struct {
+	idx   int32
+	w     int64
+	phase int64 // in [0, calls)
+}
+
+// externalInput prepares x.
+func (a *Aggregator) externalInput(x *ExternalEdge) externalInput {
+	in := externalInput{x: x, errors: min(max(x.Errors, 0), x.Calls)}
+	in.client = quantilePoints(a.m, x.Client, x.Calls)
+	in.server = quantilePoints(a.m, x.Server, x.Calls)
+	if x.Kind == graph.EdgeMessaging {
+		in.lag = quantilePoints(a.m, x.QueueLag, x.Calls)
+	}
+	return in
 }
 
 // part is one bucket's share of an external interval.
@@ -139,52 +168,75 @@ func (a *Aggregator) parts(from, to time.Time) []part {
 // share returns floor(n * part / whole) for 0 <= part <= whole, 0 <= n,
 // without overflow.
 func share(n, part, whole int64) int64 {
+	return phased(n, part, whole, 0)
+}
+
+// phased returns floor((n * part + phase) / whole) for 0 <= part <= whole,
+// 0 <= n and 0 <= phase < whole, without overflow: 0 at part 0 and n at
+// part whole, whatever the phase.
+func phased(n, part, whole, phase int64) int64 {
 	hi, lo := bits.Mul64(uint64(n), uint64(part))
-	q, _ := bits.Div64(hi, lo, uint64(whole))
+	lo, carry := bits.Add64(lo, uint64(phase), 0)
+	q, _ := bits.Div64(hi+carry, lo, uint64(whole))
 	return int64(q)
 }
 
-// external adds n calls (ne failed) of x to b. Must be called holding the
-// write lock.
-func (a *Aggregator) external(b *bucket, x *ExternalEdge, n, ne, at int64, src int) {
+// external adds to b the calls of in numbered [before, upto) of in.x.Calls,
+// with their share of errors and latency weights. Must be called holding
+// the write lock.
+func (a *Aggregator) external(b *bucket, in *externalInput, before, upto, at int64, src int) {
+	x := in.x
+	n := upto - before
 	if x.Paired {
 		b.paired += n
 	} else {
 		b.unpaired += n
 	}
-	b.errors += ne
+	b.errors += share(in.errors, upto, x.Calls) - share(in.errors, before, x.Calls)
 	if at > b.lastSeen || b.calls() == n {
 		b.lastSeen = at
 	}
 	b.srcs.add(src)
 	switch {
-	case !x.Client.IsZero():
+	case in.client != nil:
 		b.prepare(&b.client.pos)
-		addQuantiles(a.m, &b.client, x.Client, n)
-		if !x.Server.IsZero() {
+		addWeighted(&b.client, in.client, before, upto, x.Calls)
+		if in.server != nil {
 			b.prepare(&b.servPaired.pos)
-			addQuantiles(a.m, &b.servPaired, x.Server, n)
+			addWeighted(&b.servPaired, in.server, before, upto, x.Calls)
 		}
-	case !x.Server.IsZero():
+	case in.server != nil:
 		b.prepare(&b.servOnly.pos)
-		addQuantiles(a.m, &b.servOnly, x.Server, n)
+		addWeighted(&b.servOnly, in.server, before, upto, x.Calls)
 	}
-	if x.Kind == graph.EdgeMessaging && !x.QueueLag.IsZero() {
+	if in.lag != nil {
 		if b.lag == nil {
 			b.lag = &sketch{}
 		}
-		addQuantiles(a.m, b.lag, x.QueueLag, n)
+		addWeighted(b.lag, in.lag, before, upto, x.Calls)
 	}
 	if !a.clockSet || at > a.clock {
 		a.clock, a.clockSet = at, true
 	}
 }
 
-// addQuantiles inserts the known quantiles of l (ms) into s as weighted
-// values standing for n calls (see AddExternal). Unknown (zero), negative
-// and non-finite quantiles are left out and their share goes to the next
-// known level; a quantile below a lower one is raised to it.
-func addQuantiles(m *mapping.CubicallyInterpolatedMapping, s *sketch, l graph.Latency, n int64) {
+// addWeighted adds to s the share of each point that belongs to the calls
+// [before, upto) of n.
+func addWeighted(s *sketch, pts []weighted, before, upto, n int64) {
+	for _, p := range pts {
+		if w := phased(p.w, upto, n, p.phase) - phased(p.w, before, n, p.phase); w > 0 {
+			// Counts per bin saturate at 2^32-1, as for calls from spans.
+			s.pos.add(p.idx, uint32(min(w, math.MaxUint32)))
+		}
+	}
+}
+
+// quantilePoints returns the known quantiles of l (ms) as sketch bins
+// weighted to stand for n calls (see AddExternal), nil when none is known.
+// Unknown (zero), negative and non-finite quantiles are left out and their
+// share goes to the next known level; a quantile below a lower one is
+// raised to it.
+func quantilePoints(m *mapping.CubicallyInterpolatedMapping, l graph.Latency, n int64) []weighted {
 	vals := [4]float64{l.P50, l.P90, l.P95, l.P99}
 	var known []int
 	for i, v := range vals {
@@ -192,6 +244,10 @@ func addQuantiles(m *mapping.CubicallyInterpolatedMapping, s *sketch, l graph.La
 			known = append(known, i)
 		}
 	}
+	if len(known) == 0 {
+		return nil
+	}
+	out := make([]weighted, 0, len(known))
 	var done int64
 	var floor float64
 	for j, i := range known {
@@ -205,10 +261,13 @@ func addQuantiles(m *mapping.CubicallyInterpolatedMapping, s *sketch, l graph.La
 		ns := max(math.Round(min(vals[i]*1e6, maxLatencyNs)), floor, 1)
 		floor = ns
 		if w > 0 {
-			// Counts per bin saturate at 2^32-1, as for calls from spans.
-			s.pos.add(int32(m.Index(ns)), uint32(min(w, math.MaxUint32)))
+			out = append(out, weighted{idx: int32(m.Index(ns)), w: w})
 		}
 	}
+	for j := range out {
+		out[j].phase = share(n, int64(2*j+1), int64(2*len(out)))
+	}
+	return out
 }
 
 // cumulative returns how many of n values go up to the point of level q,

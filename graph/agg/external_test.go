@@ -64,24 +64,45 @@ func TestAggregator_AddExternal_spreadsOverBuckets(t *testing.T) {
 func TestAggregator_AddExternal_quantilesReadBack(t *testing.T) {
 	client := graph.Latency{P50: 10, P90: 50, P95: 80, P99: 200}
 	server := graph.Latency{P50: 8, P90: 40, P95: 70, P99: 150}
-	for _, n := range []int64{22, 30, 100, 1000, 123457} {
-		a := newAgg(t, nil)
-		a.AddExternal("prom", t0, t0.Add(10*time.Second), []ExternalEdge{ext("a", "b", n, 0, client, server)})
-		e := findEdge(t, a.Snapshot(t0, t0.Add(10*time.Second), Options{}), "a->b")
-		if e.ClientLatency == nil || e.ServerLatency == nil {
-			t.Fatalf("n=%d: latencies missing: %+v", n, e.Stats)
-		}
-		for _, c := range []struct {
-			name      string
-			got, want graph.Latency
-		}{{"client", *e.ClientLatency, client}, {"server", *e.ServerLatency, server}, {"caller", e.Latency, client}} {
-			if !near(c.got.P50, c.want.P50) || !near(c.got.P90, c.want.P90) || !near(c.got.P95, c.want.P95) || !near(c.got.P99, c.want.P99) {
-				t.Fatalf("n=%d: %s latency %+v, want %+v within 1%%", n, c.name, c.got, c.want)
+	for _, iv := range []time.Duration{10 * time.Second, time.Minute, 95 * time.Second} {
+		for _, n := range []int64{22, 30, 100, 1000, 123457} {
+			a := newAgg(t, nil)
+			a.AddExternal("prom", t0, t0.Add(iv), []ExternalEdge{ext("a", "b", n, 0, client, server)})
+			e := findEdge(t, a.Snapshot(t0, t0.Add(iv), Options{}), "a->b")
+			if e.ClientLatency == nil || e.ServerLatency == nil {
+				t.Fatalf("%v, n=%d: latencies missing: %+v", iv, n, e.Stats)
+			}
+			for _, c := range []struct {
+				name      string
+				got, want graph.Latency
+			}{{"client", *e.ClientLatency, client}, {"server", *e.ServerLatency, server}, {"caller", e.Latency, client}} {
+				if !near(c.got.P50, c.want.P50) || !near(c.got.P90, c.want.P90) || !near(c.got.P95, c.want.P95) || !near(c.got.P99, c.want.P99) {
+					t.Fatalf("%v, n=%d: %s latency %+v, want %+v within 1%%", iv, n, c.name, c.got, c.want)
+				}
+			}
+			if e.Calls != n || e.Trust.Paired != n || e.Trust.Unpaired != 0 {
+				t.Fatalf("%v, n=%d: calls %d, trust = %+v", iv, n, e.Calls, e.Trust)
 			}
 		}
-		if e.Trust.Paired != n || e.Trust.Unpaired != 0 {
-			t.Fatalf("n=%d: trust = %+v", n, e.Trust)
+	}
+}
+
+// TestAggregator_AddExternal_fewCallsKeepQuantiles spreads 2 calls over six
+// buckets: the latency weights go with them, one point to each bucket that
+// holds a call, rather than both to one of them.
+func TestAggregator_AddExternal_fewCallsKeepQuantiles(t *testing.T) {
+	a := newAgg(t, nil)
+	a.AddExternal("prom", t0, t0.Add(time.Minute), []ExternalEdge{ext("a", "b", 2, 0, graph.Latency{P50: 10, P90: 50, P95: 80, P99: 200}, graph.Latency{})})
+	var got []float64
+	for i := range 6 {
+		from := t0.Add(time.Duration(i) * 10 * time.Second)
+		s := a.Snapshot(from, from.Add(10*time.Second), Options{})
+		if len(s.Edges) == 1 {
+			got = append(got, s.Edges[0].Latency.P50)
 		}
+	}
+	if len(got) != 2 || !near(got[0], 200) || !near(got[1], 10) {
+		t.Fatalf("p50 of the buckets holding a call = %v, want 200 and 10", got)
 	}
 }
 
