@@ -174,6 +174,9 @@ type SourceStatus struct {
 	TracesFetched int64 `json:"traces_fetched,omitempty"`
 	CapsHit       int64 `json:"caps_hit,omitempty"`
 	PollsBehind   int64 `json:"polls_behind,omitempty"`
+	// Malformed counts responses or requests from this source that could
+	// not be decoded.
+	Malformed int64 `json:"malformed,omitempty"`
 }
 
 // Status is the server's account of its data, sent to subscribers now and

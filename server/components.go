@@ -64,14 +64,21 @@ func (t trackedSink) Submit(source string, spans []span.Span) error {
 	return nil
 }
 
-// tracked returns a sink for a push receiver and registers its status when
-// the receiver is configured.
-func (s *Server) tracked(name, kind, addr string) trackedSink {
-	ps := &pushStatus{}
-	if addr != "" {
-		s.sources.add(name, func() graph.SourceStatus { return ps.status(name, kind, s.now()) })
+// tracked returns a sink for a push receiver.
+func (s *Server) tracked() trackedSink {
+	return trackedSink{s: s, ps: &pushStatus{}}
+}
+
+// registerPush registers a push receiver's status when it is configured.
+func (s *Server) registerPush(name, kind, addr string, t trackedSink, malformed func() int64) {
+	if addr == "" {
+		return
 	}
-	return trackedSink{s: s, ps: ps}
+	s.sources.add(name, func() graph.SourceStatus {
+		st := t.ps.status(name, kind, s.now())
+		st.Malformed = malformed()
+		return st
+	})
 }
 
 // newReceivers builds the push receivers feeding the pipeline.
@@ -82,16 +89,20 @@ func (s *Server) newReceivers() error {
 	if otlpAddr == "" {
 		otlpAddr = s.cfg.OTLPGRPCAddr
 	}
-	o, err := otlp.New(ocfg, s.tracked(ocfg.Source, "otlp", otlpAddr), s.log.With("component", "otlp"))
+	ot := s.tracked()
+	o, err := otlp.New(ocfg, ot, s.log.With("component", "otlp"))
 	if err != nil {
 		return err
 	}
+	s.registerPush(ocfg.Source, "otlp", otlpAddr, ot, func() int64 { return o.Stats().Malformed })
 	zcfg := zipkin.DefaultReceiverConfig()
 	zcfg.MaxBodyBytes = s.cfg.MaxBodyBytes
-	z, err := zipkin.NewReceiver(zcfg, s.tracked(zcfg.Source, "zipkin", s.cfg.ZipkinAddr), s.log.With("component", "zipkin"))
+	zt := s.tracked()
+	z, err := zipkin.NewReceiver(zcfg, zt, s.log.With("component", "zipkin"))
 	if err != nil {
 		return err
 	}
+	s.registerPush(zcfg.Source, "zipkin", s.cfg.ZipkinAddr, zt, func() int64 { return z.Stats().Malformed })
 	s.otlp, s.zipkin = o, z
 	return nil
 }

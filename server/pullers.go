@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -170,7 +171,16 @@ func (s *Server) pullerComponents() ([]component, error) {
 		if ui == "" && (sc.Kind == "jaeger" || sc.Kind == "zipkin") && !strings.HasPrefix(sc.Conn.URL, "grpc") {
 			ui = sc.Conn.URL
 		}
-		s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(p.Status(), ui) })
+		s.sources.add(sc.Name, func() graph.SourceStatus {
+			st := pollStatus(p.Status(), ui)
+			if m, ok := backend.(interface{ Malformed() int64 }); ok {
+				st.Malformed = m.Malformed()
+			}
+			return st
+		})
+		if c, ok := backend.(io.Closer); ok {
+			s.closers = append(s.closers, c.Close)
+		}
 		cs = append(cs, component{"source " + sc.Name, p.Run})
 	}
 	return cs, nil
