@@ -17,48 +17,36 @@ func (s *Server) routes() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 
+	emb := s.newEmbedAuth()
+	auth := s.authMiddleware(emb)
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	metricsMW := []echo.MiddlewareFunc{}
 	if s.cfg.Auth.ProtectMetrics {
-		metricsMW = append(metricsMW, s.authMiddleware())
+		metricsMW = append(metricsMW, auth)
 	}
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()), metricsMW...)
 
-	api := e.Group("/api/v1", s.authMiddleware())
-	api.GET("/graph", s.getGraph)
+	api := e.Group("/api/v1", auth)
+	x := s.newExporter()
+	for ext := range exportFormats {
+		if ext == "" {
+			api.GET("/graph", x.handler(ext))
+		} else {
+			api.GET("/graph."+ext, x.handler(ext))
+		}
+	}
 	api.GET("/services", s.getServices)
 	api.GET("/sources", s.getSources)
-	api.GET("/stream", echo.WrapHandler(s.hub))
+	api.GET("/stream", emb.stream(s.hub))
+	api.POST("/tokens", emb.mint)
 
 	if s.ui != nil {
 		ui := echo.WrapHandler(s.ui)
-		e.Any("/", ui, s.authMiddleware())
-		e.Any("/*", ui, s.authMiddleware())
+		e.Any("/", ui, emb.framing, auth)
+		e.Any("/*", ui, emb.framing, auth)
 	}
 	return e
-}
-
-// parseView reads the View from the request's query string; access_token is
-// the server's own (see authMiddleware).
-func parseView(c echo.Context) (graph.View, error) {
-	v, err := graph.ParseView(c.QueryString(), "access_token")
-	if err != nil {
-		return graph.View{}, err
-	}
-	return v, nil
-}
-
-func (s *Server) getGraph(c echo.Context) error {
-	v, err := parseView(c)
-	if err != nil {
-		return err
-	}
-	snap, err := s.hub.Snapshot(c.Request().Context(), v)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, snap)
 }
 
 // servicesResponse is the body of GET /api/v1/services.

@@ -13,8 +13,10 @@ import (
 // configured it lets everything through (Validate allows that on loopback
 // only). Credentials, in order: a trusted proxy's user header, a bearer token
 // (Authorization header, or the access_token query parameter for browsers
-// and websockets, which cannot set headers), basic auth.
-func (s *Server) authMiddleware() echo.MiddlewareFunc {
+// and websockets, which cannot set headers), basic auth. A request with none
+// of them but an embed token (the token query parameter) gets what the
+// token grants, read-only (see embedAuth.admit).
+func (s *Server) authMiddleware(emb *embedAuth) echo.MiddlewareFunc {
 	a := s.cfg.Auth
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if !a.Enabled() {
@@ -39,6 +41,9 @@ func (s *Server) authMiddleware() echo.MiddlewareFunc {
 				s.metrics.authFailures.Inc()
 				c.Response().Header().Set("WWW-Authenticate", `Basic realm="spanmap"`)
 				return echo.NewHTTPError(http.StatusUnauthorized, "invalid user name or password")
+			}
+			if tok := embedToken(r); tok != "" {
+				return emb.admit(c, tok, next)
 			}
 			if len(a.Users) > 0 {
 				c.Response().Header().Set("WWW-Authenticate", `Basic realm="spanmap"`)

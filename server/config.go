@@ -39,6 +39,8 @@ type Config struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// Sources are the pulled backends (jaeger, zipkin, tempo, prometheus).
 	Sources []SourceConfig `yaml:"sources"`
+	// Embed configures the /embed page's framing and embed tokens.
+	Embed EmbedConfig `yaml:"embed"`
 	// Ingest configures the derivation pipeline.
 	Ingest ingest.Config `yaml:"-"`
 	// Hub configures live streaming.
@@ -89,6 +91,7 @@ func DefaultConfig() Config {
 		ZipkinAddr:      "127.0.0.1:9411",
 		DemoRate:        20,
 		MaxBodyBytes:    16 << 20,
+		Embed:           DefaultEmbedConfig(),
 		Ingest:          ingest.DefaultConfig(),
 		Hub:             hub.DefaultConfig(),
 		LayoutWorkers:   2,
@@ -146,6 +149,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := validateSources(srcs); err != nil {
+		return err
+	}
+	if err := c.Embed.Validate(); err != nil {
 		return err
 	}
 	if err := c.Ingest.Validate(); err != nil {

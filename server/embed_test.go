@@ -1,0 +1,447 @@
+package server
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/server/hub"
+)
+
+func TestEmbedAuth_framing(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		ancestors []string
+		want      string
+	}{
+		{"default", nil, "frame-ancestors 'self'"},
+		{"wikis", []string{"'self'", "https://*.atlassian.net", "https://www.notion.so"}, "frame-ancestors 'self' https://*.atlassian.net https://www.notion.so"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			if tc.ancestors != nil {
+				cfg.Embed.FrameAncestors = tc.ancestors
+			}
+			_, base := startUI(t, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Frame-Options", "DENY") // as a UI handler might
+				io.WriteString(w, "page")
+			}))
+			resp, _ := fetchOK(t, base+"/embed?focus=checkout")
+			if got := resp.Header.Get("Content-Security-Policy"); got != tc.want {
+				t.Errorf("/embed CSP %q, want %q", got, tc.want)
+			}
+			if xfo := resp.Header.Values("X-Frame-Options"); len(xfo) != 0 && tc.name == "wikis" {
+				t.Logf("X-Frame-Options set by the UI handler itself: %v", xfo)
+			}
+			resp, _ = fetchOK(t, base+"/")
+			if resp.Header.Get("Content-Security-Policy") != "frame-ancestors 'self'" {
+				t.Errorf("/ CSP %q, want frame-ancestors 'self'", resp.Header.Get("Content-Security-Policy"))
+			}
+		})
+	}
+}
+
+// The /embed page carries no X-Frame-Options of the server's own, and
+// every other page forbids framing by other sites.
+func TestEmbedAuth_framing_xfo(t *testing.T) {
+	_, base := startUI(t, testConfig(), fakeUI)
+	resp, _ := fetchOK(t, base+"/embed")
+	if v := resp.Header.Values("X-Frame-Options"); len(v) != 0 {
+		t.Errorf("/embed has X-Frame-Options %v", v)
+	}
+	for _, p := range []string{"/", "/web/spanmap.css"} {
+		resp, _ := fetchOK(t, base+p)
+		if v := resp.Header.Get("X-Frame-Options"); v != "SAMEORIGIN" {
+			t.Errorf("%s X-Frame-Options %q, want SAMEORIGIN", p, v)
+		}
+	}
+}
+
+func TestEmbedConfig_Validate(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(embedKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(short, []byte("short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*EmbedConfig)
+		want string
+	}{
+		{"default", func(*EmbedConfig) {}, ""},
+		{"wikis", func(c *EmbedConfig) { c.FrameAncestors = []string{"https://*.atlassian.net", "https://www.notion.so"} }, ""},
+		{"scheme", func(c *EmbedConfig) { c.FrameAncestors = []string{"https:"} }, ""},
+		{"none", func(c *EmbedConfig) { c.FrameAncestors = []string{"'none'"} }, ""},
+		{"none with others", func(c *EmbedConfig) { c.FrameAncestors = []string{"'none'", "'self'"} }, "'none'"},
+		{"empty list", func(c *EmbedConfig) { c.FrameAncestors = nil }, "frame_ancestors"},
+		{"two in one", func(c *EmbedConfig) { c.FrameAncestors = []string{"https://a.example https://b.example"} }, "frame_ancestors[0]"},
+		{"injection", func(c *EmbedConfig) { c.FrameAncestors = []string{"'self'; script-src *"} }, "frame_ancestors[0]"},
+		{"unknown keyword", func(c *EmbedConfig) { c.FrameAncestors = []string{"'unsafe-inline'"} }, "keywords"},
+		{"key", func(c *EmbedConfig) { c.Key = embedKey }, ""},
+		{"short key", func(c *EmbedConfig) { c.Key = "short" }, "embed.key"},
+		{"key file", func(c *EmbedConfig) { c.KeyFile = keyFile }, ""},
+		{"short key file", func(c *EmbedConfig) { c.KeyFile = short }, "at least 32"},
+		{"missing key file", func(c *EmbedConfig) { c.KeyFile = filepath.Join(dir, "nope") }, "nope"},
+		{"both", func(c *EmbedConfig) { c.Key, c.KeyFile = embedKey, keyFile }, "not both"},
+		{"max ttl", func(c *EmbedConfig) { c.MaxTTL = time.Second }, "max_ttl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultEmbedConfig()
+			tc.mod(&c)
+			err := c.Validate()
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfig_LoadFile_embed(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key")
+	if err := os.WriteFile(keyFile, []byte(embedKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "spanmap.yaml")
+	yaml := "embed:\n  frame_ancestors: [\"'self'\", https://*.atlassian.net, https://www.notion.so]\n  key_file: " + keyFile + "\n  max_ttl: 720h\n"
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Embed.FrameAncestors) != 3 || c.Embed.KeyFile != keyFile || c.Embed.MaxTTL != 720*time.Hour {
+		t.Fatalf("embed = %+v", c.Embed)
+	}
+	if k, err := c.Embed.LoadKey(); err != nil || string(k) != embedKey {
+		t.Fatalf("LoadKey = %q, %v", k, err)
+	}
+}
+
+// streamURL is the websocket address of base's stream with query q.
+func streamURL(base, q string) string {
+	return "ws" + strings.TrimPrefix(base, "http") + "/api/v1/stream" + q
+}
+
+// readUntil reads messages until one of type typ for view arrives.
+func readUntil(ctx context.Context, t *testing.T, c *websocket.Conn, typ graph.MessageType, view string) error {
+	t.Helper()
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		var m graph.Message
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == graph.MessageError {
+			t.Fatalf("error message: %s", m.Error)
+		}
+		if m.Type == typ && m.View == view {
+			return nil
+		}
+	}
+}
+
+func subscribe(ctx context.Context, t *testing.T, c *websocket.Conn, view string) {
+	t.Helper()
+	b, err := json.Marshal(graph.NewSubscribe(view))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantClose reads until the connection closes and checks the close frame.
+func wantClose(ctx context.Context, t *testing.T, c *websocket.Conn, code websocket.StatusCode, reason string) {
+	t.Helper()
+	for {
+		_, _, err := c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code || !strings.Contains(ce.Reason, reason) {
+			t.Fatalf("connection ended with %v, want close %d %q", err, code, reason)
+		}
+		return
+	}
+}
+
+func TestEmbedAuth_stream(t *testing.T) {
+	// A long focus makes subscribe messages big enough to be compressed.
+	view := "focus=" + strings.Repeat("checkout-", 20) + "&window=15m"
+	canonical := mustParse(t, view).Encode()
+	for _, tc := range []struct {
+		name   string
+		server hub.CompressionMode
+		client websocket.CompressionMode
+	}{
+		{"uncompressed", hub.CompressionOff, websocket.CompressionDisabled},
+		{"per message", hub.CompressionNoContextTakeover, websocket.CompressionNoContextTakeover},
+		{"context takeover", hub.CompressionContextTakeover, websocket.CompressionContextTakeover},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := authConfig(embedKey)
+			cfg.Hub.Compression = tc.server
+			_, base := startUI(t, cfg, fakeUI)
+			tok := mint(t, base, view, "1h").Token
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, streamURL(base, "?token="+tok), &websocket.DialOptions{CompressionMode: tc.client, CompressionThreshold: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			for range 3 { // the same View again asks for a fresh snapshot
+				subscribe(ctx, t, c, view)
+				if err := readUntil(ctx, t, c, graph.MessageSnapshot, canonical); err != nil {
+					t.Fatalf("no snapshot of the token's view: %v", err)
+				}
+			}
+			subscribe(ctx, t, c, "focus=payment")
+			wantClose(ctx, t, c, websocket.StatusPolicyViolation, "embed token is for another view")
+		})
+	}
+}
+
+func TestEmbedAuth_stream_refused(t *testing.T) {
+	_, base := startUI(t, authConfig(embedKey), fakeUI)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	expired := signWith(t, embedKey, "focus=a", time.Now().Add(-time.Second).Truncate(time.Second))
+	for _, tc := range []struct {
+		q    string
+		code int
+	}{
+		{"", http.StatusUnauthorized},
+		{"?token=" + expired, http.StatusForbidden},
+		{"?token=v1.e30.AAAA", http.StatusForbidden},
+	} {
+		_, resp, err := websocket.Dial(ctx, streamURL(base, tc.q), nil)
+		if err == nil || resp == nil || resp.StatusCode != tc.code {
+			t.Errorf("dial%s: %v (%v), want HTTP %d", tc.q, err, resp, tc.code)
+		}
+	}
+	// Full credentials are not limited to one View.
+	c, _, err := websocket.Dial(ctx, streamURL(base, "?access_token=admin"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, v := range []string{"focus=a", "focus=b"} {
+		subscribe(ctx, t, c, v)
+		if err := readUntil(ctx, t, c, graph.MessageSnapshot, v); err != nil {
+			t.Fatalf("bearer subscription to %s: %v", v, err)
+		}
+	}
+}
+
+// A stream opened with a token ends when the token expires.
+func TestEmbedAuth_stream_expiry(t *testing.T) {
+	_, base := startUI(t, authConfig(embedKey), fakeUI)
+	exp := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	tok := signWith(t, embedKey, "focus=a", exp)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, streamURL(base, "?token="+tok), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	subscribe(ctx, t, c, "focus=a")
+	if err := readUntil(ctx, t, c, graph.MessageSnapshot, "focus=a"); err != nil {
+		t.Fatal(err)
+	}
+	wantClose(ctx, t, c, websocket.StatusPolicyViolation, "embed token expired at "+exp.UTC().Format(time.RFC3339))
+	if time.Now().Before(exp) {
+		t.Fatalf("closed at %s, before the expiry %s", time.Now(), exp)
+	}
+}
+
+func mustParse(t *testing.T, q string) graph.View {
+	t.Helper()
+	v, err := graph.ParseView(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// clientFrame encodes a masked client frame.
+func clientFrame(fin bool, op byte, rsv1 bool, payload []byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	if rsv1 {
+		b0 |= 0x40
+	}
+	f := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		f = append(f, 0x80|byte(n))
+	case n < 1<<16:
+		f = append(f, 0x80|126)
+		f = binary.BigEndian.AppendUint16(f, uint16(n))
+	default:
+		f = append(f, 0x80|127)
+		f = binary.BigEndian.AppendUint64(f, uint64(n))
+	}
+	key := []byte{0x12, 0x34, 0x56, 0x78}
+	f = append(f, key...)
+	for i, c := range payload {
+		f = append(f, c^key[i%4])
+	}
+	return f
+}
+
+// guardOutput runs in through a guard allowing view and returns what the
+// hub would read, split into frames (header byte and unmasked payload).
+func guardOutput(t *testing.T, view string, in []byte) (raw []byte, frames [][2][]byte) {
+	t.Helper()
+	g := &guardConn{src: bytes.NewReader(in), allowed: view, buf: make([]byte, 7), timer: time.AfterFunc(time.Hour, func() {})}
+	defer g.timer.Stop()
+	raw, err := io.ReadAll(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rest := raw; len(rest) > 0; {
+		hlen, plen, ok := frameHeader(rest)
+		if !ok || len(rest) < hlen+int(plen) {
+			t.Fatalf("guard output ends in a partial frame: % x", rest)
+		}
+		frames = append(frames, [2][]byte{{rest[0]}, unmask(rest[:hlen+int(plen)], hlen)})
+		rest = rest[hlen+int(plen):]
+	}
+	return raw, frames
+}
+
+func sub(view string) []byte {
+	b, _ := json.Marshal(graph.NewSubscribe(view))
+	return b
+}
+
+// deflate compresses messages as a permessage-deflate sender with context
+// takeover does: one stream, a sync flush after each, the tail cut.
+func deflate(t *testing.T, msgs ...[]byte) [][]byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, m := range msgs {
+		buf.Reset()
+		w.Write(m)
+		w.Flush()
+		out = append(out, bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})))
+	}
+	return out
+}
+
+func TestGuardConn_Read(t *testing.T) {
+	allowed := "focus=checkout"
+	okMsg := sub("focus=checkout&up=1") // the same View, not in canonical form
+	other := sub("focus=payment")
+	closeCode := func(f [2][]byte) (uint16, string) {
+		if f[0][0] != 0x80|opClose || len(f[1]) < 2 {
+			return 0, fmt.Sprintf("not a close frame: header %x, %d bytes", f[0], len(f[1]))
+		}
+		return binary.BigEndian.Uint16(f[1]), string(f[1][2:])
+	}
+	t.Run("allowed messages pass unchanged", func(t *testing.T) {
+		var in []byte
+		in = append(in, clientFrame(false, opText, false, okMsg[:10])...)
+		in = append(in, clientFrame(true, 0x9, false, []byte("ping"))...) // control frame between fragments
+		in = append(in, clientFrame(true, opContinuation, false, okMsg[10:])...)
+		in = append(in, clientFrame(true, opText, false, []byte(`{"type":"hello"}`))...)
+		in = append(in, clientFrame(true, opText, false, []byte(`not json`))...)
+		in = append(in, clientFrame(true, opText, false, sub("window=forever"))...) // the hub answers it
+		in = append(in, clientFrame(true, opBinary, false, other)...)
+		raw, _ := guardOutput(t, allowed, in)
+		if !bytes.Equal(raw, in) {
+			t.Fatalf("guard changed allowed frames:\n got % x\nwant % x", raw, in)
+		}
+	})
+	t.Run("other view, fragmented", func(t *testing.T) {
+		first := clientFrame(true, opText, false, okMsg)
+		in := append(bytes.Clone(first), clientFrame(false, opText, false, other[:5])...)
+		in = append(in, clientFrame(true, opContinuation, false, other[5:])...)
+		in = append(in, clientFrame(true, opText, false, okMsg)...) // never reaches the hub
+		raw, frames := guardOutput(t, allowed, in)
+		if !bytes.HasPrefix(raw, first) || len(frames) != 3 {
+			t.Fatalf("got %d frames, want the allowed one, the first fragment and a close", len(frames))
+		}
+		if code, reason := closeCode(frames[2]); code != closePolicyViolation || reason != msgOtherView {
+			t.Fatalf("close %d %q", code, reason)
+		}
+	})
+	t.Run("compressed with context takeover", func(t *testing.T) {
+		c := deflate(t, okMsg, okMsg, other)
+		in := append(clientFrame(true, opText, true, c[0]), clientFrame(true, opText, true, c[1])...)
+		if len(c[1]) >= len(c[0]) {
+			t.Fatalf("second message (%d bytes) does not use the first as window (%d bytes)", len(c[1]), len(c[0]))
+		}
+		raw, _ := guardOutput(t, allowed, in)
+		if !bytes.Equal(raw, in) {
+			t.Fatal("guard changed allowed compressed frames")
+		}
+		in = append(in, clientFrame(true, opText, true, c[2])...)
+		_, frames := guardOutput(t, allowed, in)
+		if code, reason := closeCode(frames[len(frames)-1]); len(frames) != 3 || code != closePolicyViolation || reason != msgOtherView {
+			t.Fatalf("%d frames, last close %d %q", len(frames), code, reason)
+		}
+	})
+	t.Run("undecodable compressed message", func(t *testing.T) {
+		_, frames := guardOutput(t, allowed, clientFrame(true, opText, true, []byte{0xff, 0xff, 0xff}))
+		if code, _ := closeCode(frames[0]); len(frames) != 1 || code != closePolicyViolation {
+			t.Fatalf("frames %v", frames)
+		}
+	})
+	t.Run("too big", func(t *testing.T) {
+		in := clientFrame(true, opText, false, bytes.Repeat([]byte("x"), maxGuardedMessage+1))
+		_, frames := guardOutput(t, allowed, in)
+		if code, _ := closeCode(frames[0]); len(frames) != 1 || code != closeTooBig {
+			t.Fatalf("frames %d, close %d", len(frames), code)
+		}
+		var in2 []byte
+		for i := range 3 {
+			op := byte(opContinuation)
+			if i == 0 {
+				op = opText
+			}
+			in2 = append(in2, clientFrame(false, op, false, bytes.Repeat([]byte("x"), maxGuardedMessage/2))...)
+		}
+		_, frames = guardOutput(t, allowed, in2)
+		if code, _ := closeCode(frames[len(frames)-1]); code != closeTooBig {
+			t.Fatalf("fragments over the limit: close %d", code)
+		}
+	})
+}
