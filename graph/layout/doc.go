@@ -19,7 +19,7 @@
 // moves the result as a whole to sit where the previous drawing was.
 // Displacement measures how far existing nodes moved. Adding one edge to a
 // 200-node map moves the existing nodes by a median of about 2-4% of the
-// drawing width with neato, 0 with neato or fdp and Pin, and 10-30% with dot
+// drawing width with neato, 0 with neato or fdp and Pin, and 10-40% with dot
 // or unpinned fdp (see TestLayouter_Layout_stability), so neato is the
 // engine for live maps that must not jump.
 //

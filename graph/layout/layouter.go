@@ -111,7 +111,8 @@ func New(cfg Config) (*Layouter, error) {
 	return &Layouter{cfg: cfg, cache: newLRU(cfg.CacheSize)}, nil
 }
 
-// Close releases the graphviz context. The Layouter cannot be used after.
+// Close releases the graphviz context, after any layout already running.
+// The Layouter cannot be used after.
 func (l *Layouter) Close() error {
 	l.mu.Lock()
 	l.closed = true
