@@ -35,12 +35,14 @@ var shopEdges = []string{
 }
 
 // startShop starts a server fed with shopCalls and waits until the API
-// shows all of it, the database node included.
-func startShop(t *testing.T) (*liveServer, *feeder) {
+// shows all of it, the database node included. It returns the calls sent,
+// with their trace IDs.
+func startShop(t *testing.T) (*liveServer, *feeder, []call) {
 	t.Helper()
 	s := startServer(t, serverConfig())
 	f := newFeeder(t, s.otlp)
-	f.send(t, shopCalls())
+	calls := shopCalls()
+	f.send(t, calls)
 	s.waitGraph(t, "", 20*time.Second, "the shop's edges and the database node", func(snap graph.Snapshot) bool {
 		db := false
 		for _, n := range snap.Nodes {
@@ -48,7 +50,7 @@ func startShop(t *testing.T) (*liveServer, *feeder) {
 		}
 		return db && hasEdges(snap, shopEdges...)
 	})
-	return s, f
+	return s, f, calls
 }
 
 // TestMap_render_matchesAPI opens the map for several Views and checks
@@ -56,7 +58,7 @@ func startShop(t *testing.T) (*liveServer, *feeder) {
 // GET /api/v1/graph for the same View.
 func TestMap_render_matchesAPI(t *testing.T) {
 	p := openBrowser(t, 1280, 800)
-	s, _ := startShop(t)
+	s, _, _ := startShop(t)
 	outer := t
 	for _, view := range []string{"", "virtual=hide", "group=namespace", "errors_only=true", "focus=checkout&up=1&down=1"} {
 		name := strings.NewReplacer("=", "-", "&", "+").Replace(view)
@@ -111,7 +113,7 @@ func drawnIDs(snap graph.Snapshot) (nodes, edges, groups []string) {
 // highlighted as new, within three seconds and without a page load.
 func TestMap_stream_newEdgeWithoutReload(t *testing.T) {
 	p := openBrowser(t, 1280, 800)
-	s, f := startShop(t)
+	s, f, _ := startShop(t)
 	p.navigate(s.base + "/")
 	p.waitFirstMap()
 	_, edges, _ := drawnIDs(s.graph(t, ""))

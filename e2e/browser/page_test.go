@@ -337,3 +337,9 @@ func (p *browserPage) text(sel string) string {
 	p.t.Helper()
 	return eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ''; })()`, sel))
 }
+
+// clickSelector clicks the first element matching a CSS selector with the
+// mouse, once it is visible.
+func clickSelector(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)
+}
