@@ -125,28 +125,17 @@ func (x *exporter) handler(ext string) echo.HandlerFunc {
 		if f.ext == "svg" {
 			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 		}
-		var body []byte
-		if f.ext == "json" {
-			// The JSON carries the snapshot version, so its tag is of the bytes.
-			if body, err = json.Marshal(snap); err != nil {
-				return err
-			}
-			body = append(body, '\n')
-			h.Set("ETag", etag(body))
-		} else {
-			tag, err := x.etag(req, snap)
-			if err != nil {
-				return err
-			}
-			h.Set("ETag", tag)
+		tag, err := x.etag(req, snap)
+		if err != nil {
+			return err
 		}
-		if notModified(c.Request().Header.Get("If-None-Match"), h.Get("ETag")) {
+		h.Set("ETag", tag)
+		if notModified(c.Request().Header.Get("If-None-Match"), tag) {
 			return c.NoContent(http.StatusNotModified)
 		}
-		if body == nil {
-			if body, err = x.render(ctx, req, snap); err != nil {
-				return err
-			}
+		body, err := x.render(ctx, req, snap)
+		if err != nil {
+			return err
 		}
 		return c.Blob(http.StatusOK, f.contentType, body)
 	}
@@ -209,6 +198,8 @@ func (x *exporter) render(ctx context.Context, req exportRequest, snap graph.Sna
 	var b bytes.Buffer
 	var err error
 	switch req.format.ext {
+	case "json":
+		err = json.NewEncoder(&b).Encode(snap)
 	case "svg":
 		err = render.SVG(ctx, &b, snap, req.opt)
 	case "png":
@@ -226,10 +217,13 @@ func (x *exporter) render(ctx context.Context, req exportRequest, snap graph.Sna
 	return b.Bytes(), err
 }
 
-// etag is a strong entity tag of what render would return for req and
-// snap, computed without rendering: the binary, the format, the rendering
-// options and the snapshot less its version number (a number that changes
-// when nothing else does).
+// etag is the entity tag of what render returns for req and snap,
+// computed without rendering: a hash of the binary, the format, the
+// rendering options and the snapshot less its version number (a number
+// that changes when nothing else does, for Views nobody streams). The
+// drawings do not show the version, so their tags are strong; the JSON
+// carries it, so its tag is weak: equal tags mean the same graph, not the
+// same bytes.
 func (x *exporter) etag(req exportRequest, snap graph.Snapshot) (string, error) {
 	snap.Version = 0
 	h := sha256.New()
@@ -237,13 +231,11 @@ func (x *exporter) etag(req exportRequest, snap graph.Snapshot) (string, error) 
 	if err := json.NewEncoder(h).Encode(snap); err != nil {
 		return "", err
 	}
-	return `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`, nil
-}
-
-// etag is a strong entity tag of body.
-func etag(body []byte) string {
-	sum := sha256.Sum256(body)
-	return `"` + hex.EncodeToString(sum[:16]) + `"`
+	tag := `"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
+	if req.format.ext == "json" {
+		tag = "W/" + tag
+	}
+	return tag, nil
 }
 
 // notModified reports whether an If-None-Match header matches tag (weak
@@ -252,6 +244,7 @@ func notModified(ifNoneMatch, tag string) bool {
 	if ifNoneMatch == "" {
 		return false
 	}
+	tag = strings.TrimPrefix(tag, "W/")
 	for _, t := range strings.Split(ifNoneMatch, ",") {
 		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 		if t == "*" || t == tag {
