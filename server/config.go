@@ -45,6 +45,10 @@ type Config struct {
 	Ingest ingest.Config `yaml:"-"`
 	// Hub configures live streaming.
 	Hub hub.Config `yaml:"-"`
+	// AllowedOrigins are the browser origins (host patterns, e.g.
+	// "wiki.example.com" or "*.example.com") besides spanmap's own that may
+	// open the websocket stream.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 	// LayoutCommand, when set, runs graph layout in child processes with
 	// this argv (`spanmap layout-worker`), so a long graphviz layout never
 	// stalls the server; empty lays out in-process.

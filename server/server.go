@@ -86,6 +86,7 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		s.closers = append(s.closers, pl.Close)
 		hl = pl
 	}
+	cfg.Hub.AllowedOrigins = append(cfg.Hub.AllowedOrigins, cfg.AllowedOrigins...)
 	h, err := hub.New(cfg.Hub, p.Aggregator(), hl, s.status, log.With("component", "hub"), s.now)
 	if err != nil {
 		return nil, err
