@@ -10,6 +10,8 @@ import (
 	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
 	"github.com/spanmap/spanmap/server/source/jaeger"
+	"github.com/spanmap/spanmap/server/source/prometheus"
+	"github.com/spanmap/spanmap/server/source/tempo"
 	"github.com/spanmap/spanmap/server/source/zipkin"
 )
 
@@ -54,7 +56,7 @@ func ParseSourceFlag(v string) (SourceConfig, error) {
 }
 
 // SourceKinds lists the source kinds --source and the config accept.
-func SourceKinds() []string { return []string{"jaeger", "zipkin"} }
+func SourceKinds() []string { return []string{"jaeger", "zipkin", "tempo", "prometheus"} }
 
 func (sc SourceConfig) validateKind() error {
 	for _, k := range SourceKinds() {
@@ -150,6 +152,13 @@ func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 			jc.Protocol = jaeger.Protocol(sc.Protocol)
 		}
 		return jaeger.NewPuller(jc, log)
+	case "tempo":
+		tc := tempo.DefaultConfig()
+		if c.Timeout <= 0 {
+			c.Timeout = tc.Conn.Timeout
+		}
+		tc.Conn, tc.Tenant = c, sc.Tenant
+		return tempo.NewPuller(tc, log)
 	}
 	return nil, fmt.Errorf("source %s: unsupported kind %q", sc.Name, sc.Kind)
 }
@@ -159,6 +168,14 @@ func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 func (s *Server) pullerComponents() ([]component, error) {
 	var cs []component
 	for _, sc := range s.cfg.Sources {
+		if sc.Kind == "prometheus" {
+			c, err := s.prometheusComponent(sc)
+			if err != nil {
+				return nil, err
+			}
+			cs = append(cs, c)
+			continue
+		}
 		backend, err := s.newPuller(sc)
 		if err != nil {
 			return nil, err
@@ -204,4 +221,29 @@ func pollStatus(st poll.Status, ui string) graph.SourceStatus {
 		out.LastSuccess = st.LastSuccess.UnixMilli()
 	}
 	return out
+}
+
+// prometheusComponent reads service-graph metrics that an OpenTelemetry
+// Collector or Tempo fleet computed; they go straight into the aggregator.
+func (s *Server) prometheusComponent(sc SourceConfig) (component, error) {
+	pc := prometheus.DefaultConfig()
+	pc.Name, pc.Conn, pc.Tenant = sc.Name, sc.Conn, sc.Tenant
+	if pc.Conn.Timeout <= 0 {
+		pc.Conn.Timeout = pc.Timeout
+	}
+	if sc.Interval > 0 {
+		pc.Interval = sc.Interval
+	}
+	if sc.Lookback > 0 {
+		pc.Lookback = sc.Lookback
+	}
+	if sc.Settle > 0 {
+		pc.Settle = sc.Settle
+	}
+	src, err := prometheus.New(pc, s.pipeline.Aggregator(), s.log.With("source", sc.Name), s.now)
+	if err != nil {
+		return component{}, err
+	}
+	s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(src.Status(), sc.UIURL) })
+	return component{"source " + sc.Name, src.Run}, nil
 }

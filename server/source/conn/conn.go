@@ -133,6 +133,7 @@ func (c Config) HTTPClient(log *slog.Logger) (*http.Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc
+	tr.MaxIdleConnsPerHost = 16 // pullers fetch traces concurrently from one host
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
