@@ -41,8 +41,20 @@ type SourceConfig struct {
 	Limit int `yaml:"limit"`
 	// Protocol picks Jaeger's API: auto, api_v3, api_v2_grpc or legacy.
 	Protocol string `yaml:"protocol"`
-	// Tenant is sent as X-Scope-OrgID (Tempo, multi-tenant Jaeger).
+	// Tenant is sent as X-Scope-OrgID (Tempo, Mimir, multi-tenant Jaeger).
 	Tenant string `yaml:"tenant"`
+	// TraceAPI is Tempo's trace-by-ID endpoint: v2 (default) or v1.
+	TraceAPI string `yaml:"trace_api"`
+	// Concurrency is how many Tempo trace bodies are fetched at once.
+	Concurrency int `yaml:"concurrency"`
+	// MetricPrefix starts the Prometheus service-graph metric names
+	// (default traces_service_graph).
+	MetricPrefix string `yaml:"metric_prefix"`
+	// Selector adds label matchers to the Prometheus queries, without
+	// braces, e.g. cluster="prod".
+	Selector string `yaml:"selector"`
+	// QueueLag also reads Tempo's messaging-system latency histogram.
+	QueueLag bool `yaml:"queue_lag"`
 }
 
 // ParseSourceFlag parses a `--source KIND=URL` value.
@@ -158,6 +170,12 @@ func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 			c.Timeout = tc.Conn.Timeout
 		}
 		tc.Conn, tc.Tenant = c, sc.Tenant
+		if sc.TraceAPI != "" {
+			tc.TraceAPI = tempo.TraceAPI(sc.TraceAPI)
+		}
+		if sc.Concurrency > 0 {
+			tc.Concurrency = sc.Concurrency
+		}
 		return tempo.NewPuller(tc, log)
 	}
 	return nil, fmt.Errorf("source %s: unsupported kind %q", sc.Name, sc.Kind)
@@ -227,7 +245,10 @@ func pollStatus(st poll.Status, ui string) graph.SourceStatus {
 // Collector or Tempo fleet computed; they go straight into the aggregator.
 func (s *Server) prometheusComponent(sc SourceConfig) (component, error) {
 	pc := prometheus.DefaultConfig()
-	pc.Name, pc.Conn, pc.Tenant = sc.Name, sc.Conn, sc.Tenant
+	pc.Name, pc.Conn, pc.Tenant, pc.Selector, pc.QueueLag = sc.Name, sc.Conn, sc.Tenant, sc.Selector, sc.QueueLag
+	if sc.MetricPrefix != "" {
+		pc.MetricPrefix = sc.MetricPrefix
+	}
 	if pc.Conn.Timeout <= 0 {
 		pc.Conn.Timeout = pc.Timeout
 	}
