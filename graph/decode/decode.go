@@ -11,6 +11,10 @@ import (
 	"github.com/spanmap/spanmap/graph/span"
 )
 
+// bufSize is the read buffer of Stream, and the longest prefix Auto looks
+// at to detect the format.
+const bufSize = 64 << 10
+
 // UnknownService is the service name given to spans whose source names no
 // service, as OpenTelemetry SDKs do.
 const UnknownService = "unknown_service"
@@ -84,18 +88,18 @@ func (c Config) Stream(r io.Reader, f Format, fn func(batch []span.Span) error) 
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, bufSize)
 	if p, _ := br.Peek(2); len(p) == 2 && p[0] == 0x1f && p[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return &Error{Format: f, Offset: 0, Index: -1, Err: fmt.Errorf("gzip: %w", err)}
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 64<<10)
+		br = bufio.NewReaderSize(zr, bufSize)
 	}
 	if f == Auto {
 		var err error
-		if f, err = detectStream(br); err != nil {
+		if f, err = detectPrefix(br.Peek); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -122,9 +126,9 @@ func (c Config) Bytes(b []byte, f Format) ([]span.Span, error) {
 		return nil, err
 	}
 	if f == Auto {
-		g, err := Detect(b)
+		g, err := detectPrefix(memPeek(b))
 		if err != nil {
-			if blank(b) {
+			if errors.Is(err, io.EOF) {
 				return nil, nil
 			}
 			return nil, &Error{Format: Auto, Offset: 0, Index: -1, Err: err}

@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -26,12 +25,15 @@ func Detect(prefix []byte) (Format, error) {
 	return f, err
 }
 
-// detectStream peeks at growing prefixes of br until Detect decides. It
-// returns io.EOF for an input that is empty or only white space.
-func detectStream(br *bufio.Reader) (Format, error) {
+// detectPrefix runs detection on growing prefixes of the input (512 bytes,
+// then four times more each time, up to bufSize) so that Stream and Bytes
+// decide alike whatever the input's size. peek returns the first n bytes, or
+// fewer with an error at the end of input. It returns io.EOF for an input
+// that is empty or only white space.
+func detectPrefix(peek func(n int) ([]byte, error)) (Format, error) {
 	for n := 512; ; n *= 4 {
-		n = min(n, br.Size())
-		p, perr := br.Peek(n)
+		n = min(n, bufSize)
+		p, perr := peek(n)
 		if blank(p) && perr != nil {
 			if perr == io.EOF {
 				return "", io.EOF
@@ -42,9 +44,19 @@ func detectStream(br *bufio.Reader) (Format, error) {
 		if err == nil {
 			return f, nil
 		}
-		if !errors.Is(err, errNeedMore) || perr != nil || n == br.Size() {
+		if !errors.Is(err, errNeedMore) || perr != nil || n == bufSize {
 			return Detect(p)
 		}
+	}
+}
+
+// memPeek returns a peek function over b for detectPrefix.
+func memPeek(b []byte) func(n int) ([]byte, error) {
+	return func(n int) ([]byte, error) {
+		if n >= len(b) {
+			return b, io.EOF
+		}
+		return b[:n], nil
 	}
 }
 

@@ -34,7 +34,8 @@
 // # Detection
 //
 // Detect and Stream with Auto look at the first bytes (after a UTF-8 byte
-// order mark and white space):
+// order mark and white space); Stream and Bytes try the first 512 bytes, then
+// four times more until they can tell, up to 64 KiB:
 //
 //   - '[' is Zipkin JSON.
 //   - '{' is JSON; the first top-level name decides: resourceSpans,
