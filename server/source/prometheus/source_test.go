@@ -218,7 +218,7 @@ func TestSource_Poll_failures(t *testing.T) {
 		{"bad value", func(f *fakeProm) {
 			f.body = `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"many"]}]}}`
 		}, `value "many"`, true},
-		{"slow past timeout", func(f *fakeProm) { f.delay = time.Second }, "deadline exceeded", false}, // the client timeout, or the poll context when another query of the poll timed out first
+		{"slow past timeout", func(f *fakeProm) { f.delay = time.Second }, "exceeded", false}, // "Client.Timeout exceeded", or "context deadline exceeded" when another query of the poll timed out first
 		{"unauthorized", func(f *fakeProm) { f.tenant = "team-a" }, "401 Unauthorized: no org id", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
