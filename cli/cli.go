@@ -55,6 +55,8 @@ func commands() map[string]command {
 		"serve":         {"run the live map server (UI, API, receivers, pullers)", runServe},
 		"demo":          {"send the demo system's traces to an OTLP endpoint", runDemo},
 		"layout-worker": {"(internal) graph layout child process of serve", runLayoutWorker},
+		"render":        {"draw a map as SVG, PNG, DOT or Mermaid, from a server or a file of spans", runRender},
+		"token":         {"mint a read-only embed token for one View", runToken},
 	}
 }
 

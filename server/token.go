@@ -179,7 +179,7 @@ func (e *embedAuth) mint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ttl, err := parseTTL(req.TTL, e.cfg.MaxTTL)
+	ttl, err := ParseTokenTTL(req.TTL, e.cfg.MaxTTL)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
@@ -200,9 +200,10 @@ func EmbedURL(v graph.View, tok string) string {
 	return pathEmbed + "?" + q + paramEmbedToken + "=" + url.QueryEscape(tok)
 }
 
-// parseTTL reads a token lifetime: a Go duration or whole days ("30d"),
-// empty for the default, at most max.
-func parseTTL(s string, max time.Duration) (time.Duration, error) {
+// ParseTokenTTL reads an embed token lifetime: a Go duration or whole
+// days ("30d"), empty for the default of 30 days, at least a minute and at
+// most max.
+func ParseTokenTTL(s string, max time.Duration) (time.Duration, error) {
 	if s == "" {
 		return min(defaultTokenTTL, max), nil
 	}

@@ -245,7 +245,7 @@ func TestServer_New_randomEmbedKey(t *testing.T) {
 	}
 }
 
-func TestParseTTL(t *testing.T) {
+func TestParseTokenTTL(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want time.Duration
@@ -254,12 +254,12 @@ func TestParseTTL(t *testing.T) {
 		{"", 30 * 24 * time.Hour, false}, {"720h", 720 * time.Hour, false}, {"2d", 48 * time.Hour, false},
 		{"90m", 90 * time.Minute, false}, {"30s", 0, true}, {"x", 0, true}, {"-1h", 0, true}, {"366d", 0, true}, {"d", 0, true},
 	} {
-		got, err := parseTTL(tc.in, 365*24*time.Hour)
+		got, err := ParseTokenTTL(tc.in, 365*24*time.Hour)
 		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseTTL(%q) = %s, %v; want %s, error %v", tc.in, got, err, tc.want, tc.err)
+			t.Errorf("ParseTokenTTL(%q) = %s, %v; want %s, error %v", tc.in, got, err, tc.want, tc.err)
 		}
 	}
-	if d, _ := parseTTL("", time.Hour); d != time.Hour {
+	if d, _ := ParseTokenTTL("", time.Hour); d != time.Hour {
 		t.Errorf("default capped by max: %s", d)
 	}
 }
