@@ -67,18 +67,6 @@ func (a *Aggregator) sparkAxis(lo, hi int64) ([]SparkPoint, int64) {
 // sparkFill adds the inbound buckets of n. Must be called holding the lock.
 func (a *Aggregator) sparkFill(n *node, pts []SparkPoint, lo, hi, stride int64) {
 	for _, e := range n.in {
-		for _, s := range e.ops {
-			s.each(lo, hi, func(idx int64, b *bucket, pb *packedBucket) {
-				p := &pts[(idx-lo)/stride]
-				if b != nil {
-					p.Calls += b.calls()
-					p.Errors += b.errors
-					return
-				}
-				calls, errs := packedCounts(pb.data)
-				p.Calls += calls
-				p.Errors += errs
-			})
-		}
+		a.sparkEdge(e, pts, lo, hi, stride)
 	}
 }
