@@ -2,12 +2,16 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/agg"
 )
 
 // routes builds the echo router.
@@ -38,6 +42,7 @@ func (s *Server) routes() *echo.Echo {
 	}
 	api.GET("/services", s.getServices)
 	api.GET("/sources", s.getSources)
+	api.GET("/sparkline", s.getSparkline)
 	api.GET("/stream", emb.stream(s.hub))
 	api.POST("/tokens", emb.mint)
 
@@ -118,4 +123,58 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	_ = c.JSON(status, errorBody{Error: msg})
+}
+
+// sparklineResponse is the body of GET /api/v1/sparkline.
+type sparklineResponse struct {
+	// Node, or From and To, name what the points count.
+	Node string `json:"node,omitempty"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// StepMs is the time one point covers.
+	StepMs int64 `json:"step_ms"`
+	// Points are calls and errors per step, oldest first, zeros included.
+	Points []agg.SparkPoint `json:"points"`
+}
+
+// getSparkline answers GET /api/v1/sparkline?node=ID or ?from=A&to=B, with
+// an optional minutes=N (default 30, at most 24h): calls and errors per
+// aggregation bucket, for the details panel.
+func (s *Server) getSparkline(c echo.Context) error {
+	q := c.QueryParams()
+	for k := range q {
+		switch k {
+		case "node", "from", "to", "minutes", "access_token":
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("sparkline: unknown parameter %q (want node, or from and to, and minutes)", k))
+		}
+	}
+	minutes := 30
+	if m := q.Get("minutes"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 || n > 24*60 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("sparkline: minutes %q must be a whole number from 1 to 1440", m))
+		}
+		minutes = n
+	}
+	a := s.pipeline.Aggregator()
+	width := a.Config().BucketWidth
+	end := s.now().Truncate(width).Add(width)
+	start := end.Add(-time.Duration(minutes) * time.Minute)
+	resp := sparklineResponse{StepMs: width.Milliseconds()}
+	switch node, from, to := q.Get("node"), q.Get("from"), q.Get("to"); {
+	case node != "" && from == "" && to == "":
+		resp.Node, resp.Points = node, a.Sparkline(node, start, end)
+	case node == "" && from != "" && to != "":
+		resp.From, resp.To, resp.Points = from, to, a.EdgeSparkline(from, to, start, end)
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "sparkline: give node, or from and to")
+	}
+	if resp.Points == nil {
+		return echo.NewHTTPError(http.StatusNotFound, "sparkline: no such node or edge")
+	}
+	if len(resp.Points) > 1 {
+		resp.StepMs = resp.Points[1].Time - resp.Points[0].Time
+	}
+	return c.JSON(http.StatusOK, resp)
 }

@@ -281,3 +281,42 @@ func TestConfig_LoadFile(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+func TestServer_sparkline(t *testing.T) {
+	s := start(t, testConfig())
+	base := "http://" + s.Addr("--http-addr")
+	sendPair(t, s.Addr("--otlp-http-addr"), "checkout", "payment")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := get(t, base+"/api/v1/sparkline?from=checkout&to=payment&minutes=5")
+		if code == 200 {
+			var resp struct {
+				StepMs int64 `json:"step_ms"`
+				Points []struct{ Calls, Errors int64 }
+			}
+			if err := json.Unmarshal([]byte(body), &resp); err != nil {
+				t.Fatal(err)
+			}
+			var calls, errs int64
+			for _, p := range resp.Points {
+				calls, errs = calls+p.Calls, errs+p.Errors
+			}
+			if len(resp.Points) != 30 || resp.StepMs != 10000 || calls != 1 || errs != 1 {
+				t.Fatalf("%d points of %d ms, %d calls, %d errors; want 30 x 10s, 1 call, 1 error", len(resp.Points), resp.StepMs, calls, errs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sparkline = %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := get(t, base+"/api/v1/sparkline?node=payment"); code != 200 || !strings.Contains(body, `"node":"payment"`) {
+		t.Fatalf("node sparkline = %d %s", code, body)
+	}
+	for q, want := range map[string]int{"node=nobody": 404, "minutes=0&node=payment": 400, "from=a": 400, "color=red&node=a": 400} {
+		if code, body := get(t, base+"/api/v1/sparkline?"+q); code != want {
+			t.Errorf("?%s = %d %s, want %d", q, code, body, want)
+		}
+	}
+}
