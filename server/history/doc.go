@@ -34,5 +34,9 @@
 // server starts serving. A restored minute lands whole in the aggregator
 // bucket holding its start, so windows aligned to minutes are exact and a
 // window starting inside a restored minute counts that minute whole or not
-// at all, depending on whether the minute's start falls inside it.
+// at all, depending on whether the minute's start falls inside it. Counts,
+// latency quantiles, trust, the slowest and latest-error exemplars are
+// exact; the typical exemplar is picked among fewer candidates (one bucket's
+// sample per minute instead of one per live bucket), so it may be another
+// call close to the median.
 package history

@@ -263,17 +263,17 @@ func (s *Store) scan(bucket []byte, from, to time.Time, fn func(time.Time, *agg.
 	})
 }
 
-// Restore imports the stored minutes starting in [from, to) into a. A
-// minute that cannot be decoded or imported is skipped; the returned error
-// then names the skipped minutes (joined), and the count is of the minutes
-// imported.
+// Restore imports the stored hours and minutes starting in [from, to) into
+// a. A period that cannot be decoded or imported is skipped; the returned
+// error then names the skipped periods (joined), and the count is of the
+// periods imported.
 func (s *Store) Restore(a *agg.Aggregator, from, to time.Time) (int, error) {
 	n := 0
 	var bad []error
-	err := s.Minutes(from, to, func(start time.Time, r *agg.Rollups, err error) error {
+	imp := func(start time.Time, r *agg.Rollups, err error) error {
 		if err == nil {
 			if err = a.Import(*r); err != nil {
-				err = fmt.Errorf("history: import minute %v: %w", start, err)
+				err = fmt.Errorf("history: import %v: %w", start, err)
 			}
 		}
 		if err != nil {
@@ -282,8 +282,11 @@ func (s *Store) Restore(a *agg.Aggregator, from, to time.Time) (int, error) {
 		}
 		n++
 		return nil
-	})
-	if err != nil {
+	}
+	if err := s.Hours(from, to, imp); err != nil {
+		return n, fmt.Errorf("history: read %s: %w", s.path, err)
+	}
+	if err := s.Minutes(from, to, imp); err != nil {
 		return n, fmt.Errorf("history: read %s: %w", s.path, err)
 	}
 	return n, errors.Join(bad...)
