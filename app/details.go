@@ -23,6 +23,8 @@ type detailsPanel struct {
 	Sources map[string]SourceLink
 	// Now is the current time in Unix milliseconds, for "last seen" ages.
 	Now int64
+	// SparkBase is the sparkline API URL; empty hides the sparkline.
+	SparkBase string
 }
 
 // newDetailsPanel returns an empty details panel.
@@ -111,6 +113,7 @@ func (p *detailsPanel) renderNode(n graph.Node, names map[string]string) app.UI 
 			app.Text(" "+meta),
 		),
 		statsTable(n.Stats),
+		p.sparkline(SparklineURL(p.SparkBase, KindNode, n.ID, "", "")),
 		app.Div().Class("panel-actions").Body(
 			app.Button().Class("button").DataSet("node-id", n.ID).OnClick(p.onFocusView).
 				Title("show only this service and its neighbours").Text("focus the map here"),
@@ -190,6 +193,7 @@ func (p *detailsPanel) renderEdge(e graph.Edge, names map[string]string) app.UI 
 			app.Button().Class("button").DataSet("node-id", e.To).OnClick(p.onSelectNode).Text("callee"),
 		),
 		statsTable(e.Stats),
+		p.sparkline(SparklineURL(p.SparkBase, KindEdge, "", e.From, e.To)),
 		latencySides(e.Stats),
 		p.trust(e.Trust),
 		p.exemplars(e.Exemplars),
@@ -305,4 +309,15 @@ func shortID(id string) string {
 		return id[:16] + "…"
 	}
 	return id
+}
+
+// sparkline is the last 30 minutes of calls and errors, or nothing when the
+// page has no API address (tests).
+func (p *detailsPanel) sparkline(url string) app.UI {
+	if url == "" {
+		return app.Text("")
+	}
+	c := newSparklineChart()
+	c.URL = url
+	return c
 }

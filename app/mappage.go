@@ -231,6 +231,7 @@ func (p *mapPage) renderDetails() app.UI {
 	d.Snapshot = p.s.shown
 	d.Selected = p.selected
 	d.Sources = p.s.sources
+	d.SparkBase = p.s.sparkBase
 	if !p.s.now.IsZero() {
 		d.Now = p.s.now.UnixMilli()
 	}

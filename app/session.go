@@ -23,6 +23,8 @@ type session struct {
 	viewErr string
 	// token is the access token from the URL, passed on to the server.
 	token string
+	// sparkBase is the sparkline API URL (with the token), set by start.
+	sparkBase string
 	// live follows the stream; shown is the snapshot drawn, frozen while
 	// paused.
 	live  liveState
@@ -94,6 +96,7 @@ func (s *session) start(ctx app.Context) {
 			}
 		}
 	})
+	s.sparkBase = APIURL(page, PathSparkline, s.token)
 	sourcesURL := APIURL(page, PathSources, s.token)
 	ctx.Async(func() {
 		srcs, err := fetchSources(sourcesURL)

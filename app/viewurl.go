@@ -18,6 +18,8 @@ const (
 	PathStream = "/api/v1/stream"
 	// PathSources is the JSON list of data sources.
 	PathSources = "/api/v1/sources"
+	// PathSparkline is a node's or an edge's calls and errors over time.
+	PathSparkline = "/api/v1/sparkline"
 	// ParamAccessToken is the query parameter carrying a bearer token for
 	// browsers and iframes, which cannot set headers. It is kept on every
 	// link and passed on to the stream, and is not part of the View.
