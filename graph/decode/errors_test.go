@@ -165,3 +165,19 @@ func TestBytes_Bytes_offsetCountsByteOrderMark(t *testing.T) {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
 }
+
+func TestAsciiOnly_rewritesNonASCII(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`invalid character 'x' at start of value`, `invalid character 'x' at start of value`},
+		{`invalid character '\'' at start of value`, `invalid character '\'' at start of value`},
+		{`invalid character '\x01' in string`, `invalid character '\x01' in string`},
+		{`invalid character 'ϧ' after object value (expecting ',' or '}')`, `invalid non-ASCII character after object value (expecting ',' or '}')`},
+		{`invalid character '\xcf' after object value (expecting ',' or '}')`, `invalid non-ASCII character after object value (expecting ',' or '}')`},
+		{`unexpected end of input`, `unexpected end of input`},
+	}
+	for _, tc := range tests {
+		if got := asciiOnly(tc.in); got != tc.want {
+			t.Errorf("asciiOnly(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -306,7 +308,7 @@ func (j *jsonReader) wrap(err error, idx int) error {
 		off = syn.ByteOffset
 		msg := "unexpected end of input"
 		if syn.Err != nil && !errors.Is(syn.Err, io.ErrUnexpectedEOF) {
-			msg = syn.Err.Error()
+			msg = asciiOnly(syn.Err.Error())
 		}
 		err = &fieldError{field: "invalid JSON", msg: msg, kind: ErrSyntax}
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -314,6 +316,32 @@ func (j *jsonReader) wrap(err error, idx int) error {
 		err = &fieldError{field: "invalid JSON", msg: "unexpected end of input", kind: ErrSyntax}
 	}
 	return &Error{Format: j.format, Offset: off + j.base, Index: idx, Err: err}
+}
+
+// asciiOnly rewrites "invalid character 'X' ..." when X is not ASCII: how
+// much of a multi-byte character the decoder had seen depends on how the
+// input was read, and the same input must give the same error.
+func asciiOnly(msg string) string {
+	const prefix = "invalid character '"
+	if !strings.HasPrefix(msg, prefix) {
+		return msg
+	}
+	end := strings.Index(msg[len(prefix)+1:], "' ")
+	if end < 0 {
+		return msg
+	}
+	end += len(prefix) + 1
+	char := msg[len(prefix):end]
+	if len(char) == 1 || (len(char) == 2 && char[0] == '\\' && char[1] < utf8.RuneSelf) {
+		return msg
+	}
+	if strings.HasPrefix(char, `\x`) && len(char) == 4 && unhex(char[2]) < 8 {
+		return msg // an ASCII control character
+	}
+	if strings.HasPrefix(char, `\x`) || char[0] >= utf8.RuneSelf {
+		return "invalid non-ASCII character " + msg[end+2:]
+	}
+	return msg
 }
 
 // errReadLimit is returned by limitReader to stop an oversized unit.
