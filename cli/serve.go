@@ -65,6 +65,8 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config, configFile *string, logLev
 	fs.Float64Var(&cfg.DemoRate, "demo-rate", cfg.DemoRate, "demo traces per second")
 	fs.BoolVar(&cfg.InsecurePublic, "insecure-public", cfg.InsecurePublic, "allow a non-loopback --http-addr without access control")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest receiver request body, after decompression")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the on-disk history, restored on start (empty: memory only)")
+	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long the on-disk history is kept")
 	fs.StringVar(logLevel, "log-level", *logLevel, "log level: debug, info, warn, error")
 	fs.Var(sourceFlag{cfg}, "source", "pull from a backend: KIND=URL, repeatable (kinds: "+strings.Join(server.SourceKinds(), ", ")+")")
 }
@@ -85,6 +87,7 @@ func (f sourceFlag) Set(v string) error {
 
 func runServe(ctx context.Context, args []string, s IO) error {
 	cfg := server.DefaultConfig()
+	cfg.DataDir = "./data"
 	configFile := configPath(args)
 	if configFile != "" {
 		if err := cfg.LoadFile(configFile); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/graph/span"
 
+	"github.com/spanmap/spanmap/server/history"
 	"github.com/spanmap/spanmap/server/source/otlp"
 	"github.com/spanmap/spanmap/server/source/zipkin"
 )
@@ -38,6 +39,11 @@ func (s *Server) components() []component {
 		}})
 	}
 	cs = append(cs, s.pullers...)
+	if s.history != nil {
+		cs = append(cs, component{"history", func(ctx context.Context) error {
+			return s.history.Run(ctx, s.pipeline.Aggregator(), s.now)
+		}})
+	}
 	if s.cfg.Demo {
 		c, err := s.demoComponent()
 		if err != nil {
@@ -125,4 +131,37 @@ func serveGRPC(ctx context.Context, gs *grpc.Server, ln net.Listener, timeout ti
 		gs.Stop()
 	}
 	return <-errc
+}
+
+// openHistory opens the on-disk history in the data dir and restores the
+// aggregator's retention window from it, so the map is complete before the
+// server serves. The store is flushed a last time and closed after every
+// part stopped.
+func (s *Server) openHistory() error {
+	opt := history.DefaultOptions()
+	opt.Retention = s.cfg.Retention
+	opt.Log = s.log.With("component", "history")
+	st, err := history.Open(s.cfg.DataDir, opt)
+	if err != nil {
+		return err
+	}
+	a := s.pipeline.Aggregator()
+	window := a.Config().Retention
+	if window <= 0 || window > s.cfg.Retention {
+		window = s.cfg.Retention
+	}
+	now := s.now()
+	n, err := st.Restore(a, now.Add(-window), now.Add(time.Minute))
+	if err != nil {
+		s.log.Warn("history restored partly", "path", st.Path(), "err", err)
+	}
+	s.log.Info("history restored", "path", st.Path(), "periods", n, "window", window)
+	s.history = st
+	s.closers = append(s.closers, func() error {
+		if _, err := st.Flush(a, s.now()); err != nil {
+			s.log.Warn("history: last flush failed", "err", err)
+		}
+		return st.Close()
+	})
+	return nil
 }

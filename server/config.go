@@ -57,6 +57,12 @@ type Config struct {
 	LayoutWorkers int `yaml:"layout_workers"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// DataDir is the directory of the on-disk history (spanmap.db): the
+	// aggregated map is written there every few seconds and restored on
+	// start. Empty keeps everything in memory only.
+	DataDir string `yaml:"data_dir"`
+	// Retention is how long the on-disk history is kept.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // AuthConfig configures access control. With nothing set, every route is
@@ -100,6 +106,7 @@ func DefaultConfig() Config {
 		Hub:             hub.DefaultConfig(),
 		LayoutWorkers:   2,
 		ShutdownTimeout: 10 * time.Second,
+		Retention:       7 * 24 * time.Hour,
 	}
 }
 
@@ -135,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("max_body_bytes: must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.DataDir != "" && c.Retention < time.Hour {
+		return fmt.Errorf("--retention: must be at least 1h, got %v", c.Retention)
 	}
 	if c.Demo && c.DemoRate <= 0 {
 		return fmt.Errorf("--demo-rate: must be positive, got %g", c.DemoRate)

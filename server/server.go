@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/spanmap/spanmap/graph/layout"
+	"github.com/spanmap/spanmap/server/history"
 	"github.com/spanmap/spanmap/server/hub"
 	"github.com/spanmap/spanmap/server/ingest"
 	"github.com/spanmap/spanmap/server/layoutproc"
@@ -34,6 +35,7 @@ type Server struct {
 	ui       http.Handler
 	otlp     *otlp.Receiver
 	zipkin   *zipkin.Receiver
+	history  *history.Store // nil without a data dir
 
 	mu        sync.Mutex
 	listeners map[string]net.Listener // by flag name
@@ -94,6 +96,11 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 	s.hub = h
 	if s.pullers, err = s.pullerComponents(); err != nil {
 		return nil, err
+	}
+	if cfg.DataDir != "" {
+		if err := s.openHistory(); err != nil {
+			return nil, err
+		}
 	}
 	s.metrics = newMetrics(s)
 	s.echo = s.routes()
