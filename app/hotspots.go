@@ -19,6 +19,9 @@ type hotspotsPanel struct {
 	Snapshot graph.Snapshot
 	// Selected is the selected element, marked in the list.
 	Selected Selection
+	// Regressions are the edges whose p99 grew most against the previous
+	// window (RankRegressions).
+	Regressions []Regression
 }
 
 // newHotspotsPanel returns an empty hotspots panel.
@@ -38,7 +41,8 @@ func (h *hotspotsPanel) Render() app.UI {
 	head := app.H2().Class("panel-title").Text("hotspots")
 	if len(spots) == 0 {
 		return app.Section().Class("panel hotspots").Body(head,
-			app.P().Class("muted").Text("No failing calls in this window."))
+			app.P().Class("muted").Text("No failing calls in this window."),
+			h.renderRegressions())
 	}
 	items := make([]app.UI, 0, len(spots))
 	for i, s := range spots {
@@ -60,5 +64,35 @@ func (h *hotspotsPanel) Render() app.UI {
 			))
 	}
 	return app.Section().Class("panel hotspots").Body(head,
-		app.Ol().Class("plain-list hotspot-list").Body(items...))
+		app.Ol().Class("plain-list hotspot-list").Body(items...),
+		h.renderRegressions())
+}
+
+// renderRegressions lists the latency regressions against the previous
+// window.
+func (h *hotspotsPanel) renderRegressions() app.UI {
+	head := app.H3().Text("slower than the previous window")
+	if len(h.Regressions) == 0 {
+		return app.Div().Class("regressions").Body(head,
+			app.P().Class("muted").Text("No edge's p99 grew by half or more."))
+	}
+	items := make([]app.UI, 0, len(h.Regressions))
+	for i, r := range h.Regressions {
+		cls := "hotspot clickable regression"
+		if h.Selected.Kind == KindEdge && h.Selected.ID == r.ID {
+			cls += " selected"
+		}
+		items = append(items, app.Li().Class(cls).
+			DataSet("kind", KindEdge).DataSet("id", r.ID).
+			TabIndex(0).Aria("label", r.Label+", p99 "+FormatMillis(r.Before)+" to "+FormatMillis(r.After)).
+			OnClick(h.onClick).
+			Body(
+				app.Span().Class("rank").Text(strconv.Itoa(i+1)),
+				app.Span().Class("hotspot-kind").Title("p99 latency").Text("⏱"),
+				app.Span().Class("hotspot-label").Title(r.Label).Text(r.Label),
+				app.Span().Class("num err").Text("p99 ×"+strconv.FormatFloat(r.Ratio, 'f', 1, 64)),
+				app.Span().Class("num muted").Text(FormatMillis(r.Before)+"→"+FormatMillis(r.After)),
+			))
+	}
+	return app.Div().Class("regressions").Body(head, app.Ol().Class("plain-list hotspot-list").Body(items...))
 }

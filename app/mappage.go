@@ -242,6 +242,7 @@ func (p *mapPage) renderHotspots() app.UI {
 	h := newHotspotsPanel()
 	h.Snapshot = p.s.shown
 	h.Selected = p.selected
+	h.Regressions = RankRegressions(p.s.shown, p.s.prev, hotspotsLimit)
 	return h
 }
 

@@ -25,6 +25,13 @@ type session struct {
 	token string
 	// sparkBase is the sparkline API URL (with the token), set by start.
 	sparkBase string
+	// page is the page URL at start, for API addresses.
+	page *url.URL
+	// prev is the previous window of the View, for latency regressions;
+	// prevView and prevAt say which View it is of and when it was loaded.
+	prev     graph.Snapshot
+	prevView string
+	prevAt   time.Time
 	// live follows the stream; shown is the snapshot drawn, frozen while
 	// paused.
 	live  liveState
@@ -92,11 +99,15 @@ func (s *session) start(ctx app.Context) {
 			case <-runCtx.Done():
 				return
 			case now := <-t.C:
-				ctx.Dispatch(func(ctx app.Context) { s.tick(now) })
+				ctx.Dispatch(func(ctx app.Context) {
+					s.tick(now)
+					s.refreshPrevious(ctx, now)
+				})
 			}
 		}
 	})
 	s.sparkBase = APIURL(page, PathSparkline, s.token)
+	s.page = page
 	sourcesURL := APIURL(page, PathSources, s.token)
 	ctx.Async(func() {
 		srcs, err := fetchSources(sourcesURL)
@@ -221,4 +232,36 @@ const (
 // may be the filters' doing.
 func viewFilters(v graph.View) bool {
 	return v.Focus != "" || v.HideVirtual || v.MinRate > 0 || v.ErrorsOnly || v.Fixed()
+}
+
+// previousEvery is how often the previous window is reloaded.
+const previousEvery = 30 * time.Second
+
+// refreshPrevious reloads the View's previous window when the View changed
+// or the copy is older than previousEvery.
+func (s *session) refreshPrevious(ctx app.Context, now time.Time) {
+	key := s.view.Encode()
+	if s.page == nil || (key == s.prevView && now.Sub(s.prevAt) < previousEvery) {
+		return
+	}
+	if key != s.prevView {
+		s.prev = graph.Snapshot{}
+	}
+	s.prevView, s.prevAt = key, now
+	u := PreviousWindowURL(s.page, s.view, s.token, now)
+	if u == "" {
+		return
+	}
+	ctx.Async(func() {
+		prev, err := fetchGraph(u)
+		if err != nil {
+			app.Log(err)
+			return
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			if s.prevView == key {
+				s.prev = prev
+			}
+		})
+	})
 }

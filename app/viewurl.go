@@ -18,6 +18,8 @@ const (
 	PathStream = "/api/v1/stream"
 	// PathSources is the JSON list of data sources.
 	PathSources = "/api/v1/sources"
+	// PathGraph is the JSON graph of a View.
+	PathGraph = "/api/v1/graph"
 	// PathSparkline is a node's or an edge's calls and errors over time.
 	PathSparkline = "/api/v1/sparkline"
 	// ParamAccessToken is the query parameter carrying a bearer token for
