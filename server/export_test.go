@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -202,7 +206,10 @@ func TestExporter_handler_formats(t *testing.T) {
 			checkPNGWidth(t, b, int(snap.Width*0.5), int((snap.Width+40)*0.5)+1) // half size, plus margins
 		}},
 		{"dot", "", "text/vnd.graphviz; charset=utf-8", func(t *testing.T, b []byte) { checkDOT(t, b, snap) }},
-		{"mmd", "", "text/plain; charset=utf-8", func(t *testing.T, b []byte) { checkMermaid(t, string(b), snap) }},
+		{"mmd", "", "text/plain; charset=utf-8", func(t *testing.T, b []byte) {
+			checkMermaid(t, string(b), snap)
+			checkMermaidParser(t, b, len(snap.Nodes), len(snap.Edges))
+		}},
 	} {
 		t.Run(tc.ext+tc.query, func(t *testing.T) {
 			resp, b := fetchOK(t, base+"/api/v1/graph."+tc.ext+"?"+view+tc.query)
@@ -409,6 +416,34 @@ func checkMermaid(t *testing.T, out string, snap graph.Snapshot) {
 	}
 	if count["node"] != len(snap.Nodes) || count["edge"] != len(snap.Edges) {
 		t.Errorf("%d node and %d edge statements, want %d and %d", count["node"], count["edge"], len(snap.Nodes), len(snap.Edges))
+	}
+}
+
+// checkMermaidParser has Mermaid's own parser read out (through
+// build/mermaid-check.mjs) when Node and the mermaid package are installed
+// (`npm ci` in build/mermaid), and checks the nodes and links it counts.
+func checkMermaidParser(t *testing.T, out []byte, nodes, links int) {
+	t.Helper()
+	build := filepath.Join("..", "build")
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Log("node not installed: Mermaid's own parser not run")
+		return
+	}
+	if _, err := os.Stat(filepath.Join(build, "mermaid", "node_modules", "mermaid")); err != nil {
+		t.Log("mermaid npm package not installed (npm ci in build/mermaid): Mermaid's own parser not run")
+		return
+	}
+	f := filepath.Join(t.TempDir(), "map.mmd")
+	if err := os.WriteFile(f, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Command(node, filepath.Join(build, "mermaid-check.mjs"), f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("Mermaid's parser refused the export: %v\n%s", err, res)
+	}
+	if want := fmt.Sprintf("%d nodes, %d links", nodes, links); !strings.Contains(string(res), want) {
+		t.Fatalf("Mermaid's parser read %s, want %s", res, want)
 	}
 }
 
