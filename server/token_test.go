@@ -5,11 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	goapp "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/server/token"
@@ -274,5 +279,54 @@ func TestEmbedURL(t *testing.T) {
 	}
 	if _, err := url.Parse(EmbedURL(v, "v1.x.y")); err != nil {
 		t.Error(err)
+	}
+}
+
+// goAppPage is a trivial page for the go-app handler of
+// TestEmbedAuth_admit_goApp.
+type goAppPage struct{ goapp.Compo }
+
+// Render draws nothing of interest.
+func (p *goAppPage) Render() goapp.UI { return goapp.Div().Text("embed") }
+
+// The real go-app handler's embed page loads: every same-origin file the
+// page and its loader script name is admitted with the page's token,
+// through the Referer the browser sends.
+func TestEmbedAuth_admit_goApp(t *testing.T) {
+	goapp.Route(pathEmbed, func() goapp.Composer { return &goAppPage{} })
+	ui := &goapp.Handler{Name: "spanmap", Styles: []string{"/web/spanmap.css"}}
+	_, base := startUI(t, authConfig(embedKey), ui)
+	page := base + mint(t, base, "focus=checkout", "1h").URL
+	code, html := get(t, page)
+	if code != http.StatusOK || !strings.Contains(html, "<html") {
+		t.Fatalf("embed page: %d %.200s", code, html)
+	}
+	paths := map[string]bool{}
+	collect := func(body string) {
+		for _, m := range regexp.MustCompile(`["'](/[A-Za-z0-9_.\-/]+\.(?:js|css|wasm|webmanifest|json|png|svg))["']`).FindAllStringSubmatch(body, -1) {
+			paths[m[1]] = true
+		}
+	}
+	collect(html)
+	for p := range maps.Clone(paths) {
+		if strings.HasSuffix(p, ".js") {
+			if code, body := get(t, base+p, "Referer", page); code == http.StatusOK {
+				collect(body)
+			}
+		}
+	}
+	t.Logf("files the embed page loads: %v", slices.Sorted(maps.Keys(paths)))
+	for _, want := range []string{"/app.js", "/wasm_exec.js", "/web/spanmap.css", "/manifest.webmanifest"} {
+		if !paths[want] {
+			t.Errorf("the page does not load %s; the paths it names are %v", want, paths)
+		}
+	}
+	for p := range paths {
+		if code, body := get(t, base+p, "Referer", page); code == http.StatusUnauthorized || code == http.StatusForbidden {
+			t.Errorf("GET %s from the embed page = %d %s", p, code, body)
+		}
+		if code, _ := get(t, base+p); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without the page's token = %d, want 401", p, code)
+		}
 	}
 }
