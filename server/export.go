@@ -137,6 +137,7 @@ func (x *exporter) handler(ext string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		return c.Blob(http.StatusOK, f.contentType, body)
 	}
 }
