@@ -327,6 +327,7 @@ func (c *mapCanvas) Render() app.UI {
 				),
 			),
 		c.renderZoomControls(),
+		c.renderMinimap(),
 		app.If(!c.Compact, func() app.UI { return newLegend() }),
 	)
 }
