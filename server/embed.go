@@ -107,18 +107,23 @@ func (c EmbedConfig) frameAncestors() string {
 }
 
 // framing sets who may frame UI responses: the configured frame ancestors
-// for the /embed page (without X-Frame-Options, which cannot name other
-// sites), and spanmap's own pages only for everything else.
+// for the /embed page, without X-Frame-Options (which cannot name other
+// sites, and would win in older browsers) even if the UI handler sets one;
+// spanmap's own pages only for everything else.
 func (e *embedAuth) framing(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		if c.Request().URL.Path == pathEmbed {
-			h.Del("X-Frame-Options")
-			h.Set("Content-Security-Policy", e.cfg.frameAncestors())
-		} else {
+		if c.Request().URL.Path != pathEmbed {
 			h.Set("X-Frame-Options", "SAMEORIGIN")
 			h.Set("Content-Security-Policy", "frame-ancestors 'self'")
+			return next(c)
 		}
+		policy := e.cfg.frameAncestors()
+		h.Set("Content-Security-Policy", policy)
+		c.Response().Before(func() {
+			h.Del("X-Frame-Options")
+			h.Set("Content-Security-Policy", policy)
+		})
 		return next(c)
 	}
 }
