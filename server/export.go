@@ -118,24 +118,27 @@ func (x *exporter) handler(ext string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		h := c.Response().Header()
-		h.Set("Cache-Control", x.cacheControl(req.view, c.Request()))
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Disposition", `inline; filename="spanmap.`+f.ext+`"`)
-		if f.ext == "svg" {
-			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		}
 		tag, err := x.etag(req, snap)
 		if err != nil {
 			return err
 		}
-		h.Set("ETag", tag)
+		h := c.Response().Header()
+		cache := x.cacheControl(req.view, c.Request())
 		if notModified(c.Request().Header.Get("If-None-Match"), tag) {
+			h.Set("ETag", tag)
+			h.Set("Cache-Control", cache)
 			return c.NoContent(http.StatusNotModified)
 		}
 		body, err := x.render(ctx, req, snap)
 		if err != nil {
-			return err
+			return err // without the caching headers: errors are not cached
+		}
+		h.Set("ETag", tag)
+		h.Set("Cache-Control", cache)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Disposition", `inline; filename="spanmap.`+f.ext+`"`)
+		if f.ext == "svg" {
+			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 		}
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 		return c.Blob(http.StatusOK, f.contentType, body)
