@@ -2,7 +2,6 @@ package app
 
 import "testing"
 
-
 func TestMinimap_Geometry_roundTrip(t *testing.T) {
 	bounds := Rect{X: 10, Y: 20, W: 900, H: 300}
 	scale, ox, oy := MinimapScale(bounds, 180, 120)
