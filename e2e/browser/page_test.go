@@ -33,6 +33,10 @@ type browserPage struct {
 	t   testing.TB
 	ctx context.Context
 
+	// close stops the browser and removes its profile; the end of the
+	// test calls it too.
+	close func()
+
 	mu      sync.Mutex
 	console []string
 }
@@ -62,11 +66,12 @@ func openBrowser(t testing.TB, width, height int) *browserPage {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 	p := &browserPage{t: t, ctx: ctx}
-	t.Cleanup(func() {
+	p.close = sync.OnceFunc(func() {
 		cancelTab()
 		cancelAlloc()
 		os.RemoveAll(profile)
 	})
+	t.Cleanup(p.close)
 	start, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	go func() { // the first action starts the browser; bound it without binding the browser's life
