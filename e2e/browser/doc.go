@@ -15,6 +15,7 @@
 //	SPANMAP_E2E_ARTIFACTS=DIR where failure screenshots go (default: the test's temp dir)
 //	SPANMAP_SCREENSHOTS=1     regenerate the README images under docs/img/
 //	SPANMAP_BROWSER_BENCH=1   measure first render and diff application, logged as figures
+//	SPANMAP_E2E_SERVER_LOG=1  with -v, print the in-process server's log
 //
 // Run them with `go test -count=1 -v ./e2e/browser/`.
 package browser

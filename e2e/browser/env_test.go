@@ -28,6 +28,7 @@ const (
 	envArtifacts   = "SPANMAP_E2E_ARTIFACTS"
 	envScreenshots = "SPANMAP_SCREENSHOTS"
 	envBench       = "SPANMAP_BROWSER_BENCH"
+	envServerLog   = "SPANMAP_E2E_SERVER_LOG"
 )
 
 // moduleRoot is the repository root, relative to this package.

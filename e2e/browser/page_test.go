@@ -94,7 +94,11 @@ func openBrowser(t testing.TB, width, height int) *browserPage {
 				return
 			}
 			p.mu.Lock()
-			p.console = append(p.console, string(m.Type)+": "+m.Text)
+			line := string(m.Type) + ": " + m.Text
+			if m.URL != "" {
+				line += " (" + m.URL + ")"
+			}
+			p.console = append(p.console, line)
 			if len(p.console) > 200 {
 				p.console = p.console[len(p.console)-200:]
 			}

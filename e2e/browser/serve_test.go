@@ -61,7 +61,7 @@ type liveServer struct {
 func startServer(t testing.TB, cfg server.Config) *liveServer {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() && os.Getenv("SPANMAP_E2E_SERVER_LOG") == "1" {
+	if testing.Verbose() && os.Getenv(envServerLog) == "1" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := server.New(cfg, log, uiHandler())
