@@ -19,7 +19,12 @@ import (
 // after the next animation frame.
 const perfScript = `(() => {
 	if (window.spanmapPerf) return;
-	const perf = window.spanmapPerf = {firstNode: 0, msgs: [], rendered: []};
+	const perf = window.spanmapPerf = {firstNode: 0, msgs: [], rendered: [], longTasks: []};
+	try {
+		new PerformanceObserver(list => {
+			for (const e of list.getEntries()) perf.longTasks.push({t: e.startTime, d: e.duration});
+		}).observe({type: 'longtask', buffered: true});
+	} catch (e) {}
 	const seen = new Set();
 	new MutationObserver(() => {
 		if (!perf.firstNode && document.querySelector('svg.map-svg [data-node-id]')) perf.firstNode = performance.now();
@@ -67,6 +72,11 @@ type perfRecord struct {
 		T     float64 `json:"t"`
 		Paint float64 `json:"paint"`
 	} `json:"rendered"`
+	// LongTasks are the main-thread tasks over 50 ms.
+	LongTasks []struct {
+		T float64 `json:"t"`
+		D float64 `json:"d"`
+	} `json:"longTasks"`
 	// WasmEnd is when app.wasm finished downloading.
 	WasmEnd float64 `json:"wasmEnd"`
 }
@@ -173,6 +183,7 @@ func TestBrowser_figures(t *testing.T) {
 		logLoads(t, "shop (7 nodes, 6 edges), fresh profile", cold)
 		logLoads(t, "shop (7 nodes, 6 edges), reload", warm)
 		diffLoop(t, p, f, 10, func(r *rand.Rand) []call { return shopCalls() })
+		idleLoad(t, p, 10*time.Second)
 	})
 	t.Run("500x2000", func(t *testing.T) {
 		s := startServer(t, serverConfig())
@@ -199,6 +210,7 @@ func TestBrowser_figures(t *testing.T) {
 			}
 			return out
 		})
+		idleLoad(t, p, 10*time.Second)
 	})
 }
 
@@ -277,6 +289,25 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(paint, " ms"))
 	t.Logf("%s: diff message size: %s", t.Name(), summary(kb, " KB"))
 	t.Logf("%s: spans sent to map drawn (includes the server tick): %s", t.Name(), summary(e2e, " ms"))
+}
+
+// idleLoad watches the page for d while no span arrives and logs how
+// much of that time its main thread spent in long tasks (over 50 ms),
+// which delay every input and frame.
+func idleLoad(t *testing.T, p *browserPage, d time.Duration) {
+	t.Helper()
+	from := eval[float64](p, `performance.now()`)
+	time.Sleep(d) // the measurement window
+	to := eval[float64](p, `performance.now()`)
+	r := p.perf()
+	busy, longest, n := 0.0, 0.0, 0
+	for _, x := range r.LongTasks {
+		if x.T >= from && x.T < to {
+			busy, longest, n = busy+x.D, max(longest, x.D), n+1
+		}
+	}
+	t.Logf("%s: no new spans for %s: %d long tasks, %.0f%% of the time busy, longest %.0f ms",
+		t.Name(), d, n, 100*busy/(to-from), longest)
 }
 
 func logLoads(t *testing.T, what string, ls []loadFigures) {
