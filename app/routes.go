@@ -28,5 +28,8 @@ func Handler() *app.Handler {
 		BackgroundColor: "#101418",
 		ThemeColor:      "#101418",
 		LoadingLabel:    "loading spanmap {progress}%",
+		// Local icons: without them go-app links icons on a public host,
+		// and every page load would leave the network spanmap runs in.
+		Icon: app.Icon{Default: "/web/icon.png", Large: "/web/icon-512.png", SVG: "/web/icon.svg"},
 	}
 }
