@@ -69,12 +69,12 @@ func TestJaeger_pullMatchesDependencies(t *testing.T) {
 		{"auto", "http://" + e.queryHTTP, jaeger.Auto},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := pull(t, tc.url, tc.proto, base)
+			snap := pull(t, tc.url, tc.proto, base, deps[linkKey("frontend", "driver")])
 			if tc.proto == jaeger.Auto {
 				return // pull checked that it detected api_v3
 			}
 			compareWithJaeger(t, snap, deps)
-			checkVirtual(t, snap)
+			checkVirtual(t, snap, deps[linkKey("frontend", "driver")])
 			checkFigures(t, snap)
 		})
 	}
@@ -99,9 +99,11 @@ func waitForJaeger(t *testing.T, e env, base time.Time) map[string]int64 {
 		linkKey("shop-orders", "shop-payments"): shopTraces,
 		linkKey("shop-orders", "shop-mailer"):   shopTraces,
 		linkKey("zk-web", "zk-api"):             zipkinTraces,
-		linkKey("frontend", "customer"):         dispatches,
-		linkKey("frontend", "driver"):           dispatches,
 	}
+	// HotROD exports on its own schedule and, on a loaded machine, can lose
+	// a batch: its links must be there, and the comparison uses whatever
+	// count Jaeger recorded.
+	hotrod := []string{linkKey("frontend", "customer"), linkKey("frontend", "driver")}
 	var prev map[string]int64
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -120,11 +122,14 @@ func waitForJaeger(t *testing.T, e env, base time.Time) map[string]int64 {
 		for k, n := range want {
 			complete = complete && got[k] == n
 		}
+		for _, k := range hotrod {
+			complete = complete && got[k] > 0
+		}
 		if complete && maps.Equal(got, prev) {
 			return got
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Jaeger's dependencies did not settle on the traffic sent:\n got %v\nwant at least %v", got, want)
+			t.Fatalf("Jaeger's dependencies did not settle on the traffic sent:\n got %v\nwant at least %v and HotROD's %v", got, want, hotrod)
 		}
 		prev = got
 		time.Sleep(time.Second)
@@ -134,7 +139,7 @@ func waitForJaeger(t *testing.T, e env, base time.Time) map[string]int64 {
 // pull runs spanmap's Jaeger puller through a poller into an ingest
 // pipeline, as `spanmap serve --source jaeger=URL` does, polls once,
 // waits until every span is derived and settled, and returns the map.
-func pull(t *testing.T, url string, proto jaeger.Protocol, base time.Time) graph.Snapshot {
+func pull(t *testing.T, url string, proto jaeger.Protocol, base time.Time, hotrodTraces int64) graph.Snapshot {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pcfg := jaeger.DefaultConfig()
@@ -174,7 +179,7 @@ func pull(t *testing.T, url string, proto jaeger.Protocol, base time.Time) graph
 	}
 	st := poller.Status()
 	t.Logf("%s: polled %d traces in %v (protocol %s, %d malformed)", url, st.TracesFetched, time.Since(started), puller.Protocol(), puller.Malformed())
-	if want := int64(shopTraces + zipkinTraces + dispatches); st.State != poll.StateOK || st.TracesFetched < want || st.CapsHit != 0 {
+	if want := int64(shopTraces+zipkinTraces) + hotrodTraces; st.State != poll.StateOK || st.TracesFetched < want || st.CapsHit != 0 {
 		t.Fatalf("status = %+v, want ok with at least %d traces and no cap hit", st, want)
 	}
 	if proto == jaeger.Auto && puller.Protocol() != jaeger.APIv3 {
@@ -265,13 +270,13 @@ func edge(t *testing.T, snap graph.Snapshot, from, to string) graph.Edge {
 }
 
 // checkVirtual checks the calls spanmap draws to and from virtual nodes.
-func checkVirtual(t *testing.T, snap graph.Snapshot) {
+func checkVirtual(t *testing.T, snap graph.Snapshot, hotrodTraces int64) {
 	t.Helper()
 	kinds := nodeKinds(snap)
 	for _, tc := range []struct {
 		from, to string
 		kind     graph.NodeKind // of the virtual end
-		calls    int64          // 0: at least dispatches
+		calls    int64          // 0: at least HotROD's traces
 	}{
 		{"user", "shop-gateway", graph.NodeUser, shopTraces},
 		{"user", "zk-web", graph.NodeUser, zipkinTraces},
@@ -287,8 +292,8 @@ func checkVirtual(t *testing.T, snap graph.Snapshot) {
 		if kinds[virtual] != tc.kind {
 			t.Errorf("node %s is %s, want %s", virtual, kinds[virtual], tc.kind)
 		}
-		if (tc.calls > 0 && e.Calls != tc.calls) || (tc.calls == 0 && e.Calls < dispatches) {
-			t.Errorf("%s: %d calls, want %d (0: at least %d)", e.ID, e.Calls, tc.calls, dispatches)
+		if (tc.calls > 0 && e.Calls != tc.calls) || (tc.calls == 0 && e.Calls < hotrodTraces) {
+			t.Errorf("%s: %d calls, want %d (0: at least %d)", e.ID, e.Calls, tc.calls, hotrodTraces)
 		}
 	}
 }

@@ -143,6 +143,7 @@ func TestServe_portInUse(t *testing.T) {
 		}
 	}
 	cmd := exec.Command(spanmapBinary(t), "serve", "--http-addr", addr, "--otlp-grpc-addr", "", "--otlp-http-addr", "", "--zipkin-addr", "")
+	cmd.Dir = t.TempDir() // its own data dir: the first server holds its store
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -150,8 +151,10 @@ func TestServe_portInUse(t *testing.T) {
 	if !ok || ee.ExitCode() != 2 {
 		t.Fatalf("second serve: %v, want exit status 2", err)
 	}
-	msg := strings.TrimSpace(stderr.String())
-	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "--http-addr "+addr) || !strings.Contains(msg, "address already in use") {
-		t.Fatalf("stderr = %q, want one line naming --http-addr and the cause", msg)
+	// Start-up logs may come first; the error itself is one line, the last.
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	msg := lines[len(lines)-1]
+	if !strings.HasPrefix(msg, "spanmap serve: --http-addr "+addr+": ") || !strings.Contains(msg, "address already in use") {
+		t.Fatalf("stderr = %q, want a last line naming --http-addr and the cause", stderr.String())
 	}
 }
