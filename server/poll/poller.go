@@ -181,22 +181,7 @@ func (p *Poller) Status() Status {
 }
 
 // Run polls until ctx is done.
-func (p *Poller) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		}
-		err := p.Poll(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		timer.Reset(p.delay(err))
-	}
-}
+func (p *Poller) Run(ctx context.Context) error { return Loop(ctx, p.Poll, p.delay) }
 
 // delay is the wait before the next poll: the interval after a success
 // (shorter while catching up), capped exponential backoff with full jitter
@@ -210,11 +195,7 @@ func (p *Poller) delay(err error) time.Duration {
 		}
 		return p.cfg.Interval
 	}
-	d := p.cfg.MinBackoff << min(p.failed-1, 20)
-	if d > p.cfg.MaxBackoff || d <= 0 {
-		d = p.cfg.MaxBackoff
-	}
-	return time.Duration(float64(d)/2 + p.rand()*float64(d)/2)
+	return Backoff(p.failed, p.cfg.MinBackoff, p.cfg.MaxBackoff, p.rand())
 }
 
 // nextWindow returns the window of the next poll and whether there is one.

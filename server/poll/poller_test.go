@@ -280,3 +280,18 @@ func TestConfig_Validate(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoff_cappedWithJitter(t *testing.T) {
+	for _, tc := range []struct {
+		failures int
+		r        float64
+		want     time.Duration
+	}{
+		{1, 1, time.Second}, {2, 1, 2 * time.Second}, {3, 0, 2 * time.Second},
+		{10, 1, 8 * time.Second}, {100, 1, 8 * time.Second}, {0, 1, time.Second},
+	} {
+		if got := Backoff(tc.failures, time.Second, 8*time.Second, tc.r); got != tc.want {
+			t.Errorf("Backoff(%d, r=%v) = %s, want %s", tc.failures, tc.r, got, tc.want)
+		}
+	}
+}

@@ -101,22 +101,7 @@ func (s *Source) Edges() int64 {
 }
 
 // Run polls until ctx is done.
-func (s *Source) Run(ctx context.Context) error {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-timer.C:
-		}
-		err := s.Poll(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		timer.Reset(s.delay(err))
-	}
-}
+func (s *Source) Run(ctx context.Context) error { return poll.Loop(ctx, s.Poll, s.delay) }
 
 // delay is the wait before the next poll: until the next interval is
 // complete and settled after a success (the minimum backoff while catching
@@ -131,11 +116,7 @@ func (s *Source) delay(err error) time.Duration {
 		d := s.next.Add(s.cfg.Interval + s.cfg.Settle).Sub(s.now())
 		return min(max(d, 100*time.Millisecond), s.cfg.Interval)
 	}
-	d := s.cfg.MinBackoff << min(s.failed-1, 20)
-	if d > s.cfg.MaxBackoff || d <= 0 {
-		d = s.cfg.MaxBackoff
-	}
-	return time.Duration(float64(d)/2 + s.rand()*float64(d)/2)
+	return poll.Backoff(s.failed, s.cfg.MinBackoff, s.cfg.MaxBackoff, s.rand())
 }
 
 // plan returns the intervals the next poll queries. Must be called holding
