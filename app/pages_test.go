@@ -165,8 +165,8 @@ func TestRoutes_Handler_settings(t *testing.T) {
 	if h.Name != "spanmap" || h.Title == "" || len(h.Styles) != 1 || h.Styles[0] != "/web/spanmap.css" {
 		t.Errorf("Handler = %+v", h)
 	}
-	if h.Icon != (app.Icon{}) {
-		t.Error("icon should be go-app's default")
+	if h.Icon.Default != "/web/icon.png" || h.Icon.SVG != "/web/icon.svg" {
+		t.Errorf("icons %+v, want the local /web/icon.png and /web/icon.svg", h.Icon)
 	}
 	Register()
 }
