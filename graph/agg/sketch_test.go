@@ -60,7 +60,7 @@ func TestSketch_quantile_accuracy(t *testing.T) {
 			for _, q := range qs {
 				got := s.quantile(m, q, s.count())
 				want := exactQuantile(vals, q)
-				// DDSketch guarantees 1% relative error; the brief asks 2%.
+				// DDSketch guarantees 1% relative error; spanmap promises 2%.
 				if err := math.Abs(got - want); err > 0.0100001*math.Abs(want) {
 					t.Errorf("%s n=%d q=%v: got %v want %v (rel err %.4f)", d.name, n, q, got, want, err/math.Abs(want))
 				}
