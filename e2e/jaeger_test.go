@@ -65,6 +65,7 @@ func TestJaeger_pullMatchesDependencies(t *testing.T) {
 	}{
 		{"api_v3", "http://" + e.queryHTTP, jaeger.APIv3},
 		{"api_v2_grpc", "grpc://" + e.queryGRPC, jaeger.APIv2GRPC},
+		{"api_v3_grpc", "grpc://" + e.queryGRPC, jaeger.APIv3GRPC},
 		{"legacy", "http://" + e.queryHTTP, jaeger.Legacy},
 		{"auto", "http://" + e.queryHTTP, jaeger.Auto},
 	} {

@@ -22,12 +22,14 @@ const (
 	APIv3 Protocol = "api_v3"
 	// APIv2GRPC is the api_v2 QueryService over gRPC.
 	APIv2GRPC Protocol = "api_v2_grpc"
+	// APIv3GRPC is the api_v3 QueryService over gRPC.
+	APIv3GRPC Protocol = "api_v3_grpc"
 	// Legacy is the HTTP API of the Jaeger UI (/api/services, /api/traces).
 	Legacy Protocol = "legacy"
 )
 
 // Protocols lists the accepted protocol names.
-func Protocols() []Protocol { return []Protocol{Auto, APIv3, APIv2GRPC, Legacy} }
+func Protocols() []Protocol { return []Protocol{Auto, APIv3, APIv2GRPC, APIv3GRPC, Legacy} }
 
 // ParseProtocol returns the protocol named s ("" is Auto).
 func ParseProtocol(s string) (Protocol, error) {
@@ -87,7 +89,7 @@ func (c Config) Validate() error {
 	}
 	grpcURL := isGRPC(c.Conn.URL)
 	switch {
-	case p == APIv2GRPC && !grpcURL:
+	case (p == APIv2GRPC || p == APIv3GRPC) && !grpcURL:
 		return fmt.Errorf("jaeger source: protocol %s needs a grpc:// or grpcs:// URL, got %q", p, c.Conn.URL)
 	case (p == APIv3 || p == Legacy) && grpcURL:
 		return fmt.Errorf("jaeger source: protocol %s needs an http:// or https:// URL, got %q", p, c.Conn.URL)

@@ -52,7 +52,9 @@ func NewPuller(cfg Config, log *slog.Logger) (*Puller, error) {
 	proto, _ := ParseProtocol(string(cfg.Protocol)) // canonical spelling; Validate checked it
 	p := &Puller{cfg: cfg, log: log, proto: proto}
 	if isGRPC(cfg.Conn.URL) {
-		p.proto = APIv2GRPC
+		if p.proto != APIv3GRPC {
+			p.proto = APIv2GRPC
+		}
 		if err := p.dial(); err != nil {
 			return nil, fmt.Errorf("jaeger source: %w", err)
 		}
@@ -99,6 +101,8 @@ func (p *Puller) Services(ctx context.Context) ([]string, error) {
 	switch p.Protocol() {
 	case APIv2GRPC:
 		svcs, err = p.grpcServices(ctx)
+	case APIv3GRPC:
+		svcs, err = p.v3grpcServices(ctx)
 	case APIv3:
 		svcs, err = p.v3Services(ctx)
 	case Legacy:
@@ -126,6 +130,8 @@ func (p *Puller) Traces(ctx context.Context, service string, w poll.Window, limi
 	switch proto {
 	case APIv2GRPC:
 		traces, err = p.grpcTraces(ctx, service, w, limit)
+	case APIv3GRPC:
+		traces, err = p.v3grpcTraces(ctx, service, w, limit)
 	case APIv3:
 		traces, err = p.v3Traces(ctx, service, w, limit)
 	default:
@@ -149,7 +155,7 @@ func (p *Puller) Dependencies(ctx context.Context, w poll.Window) ([]Dependency,
 		deps []Dependency
 		err  error
 	)
-	if p.Protocol() == APIv2GRPC {
+	if proto := p.Protocol(); proto == APIv2GRPC || proto == APIv3GRPC {
 		deps, err = p.grpcDependencies(ctx, w)
 	} else {
 		deps, err = p.httpDependencies(ctx, w)
