@@ -55,6 +55,10 @@ type SourceConfig struct {
 	Selector string `yaml:"selector"`
 	// QueueLag also reads Tempo's messaging-system latency histogram.
 	QueueLag bool `yaml:"queue_lag"`
+	// Mode is "traces" (default: pull traces and derive the calls) or
+	// "dependencies" (jaeger, zipkin: read the backend's own
+	// /api/dependencies, a fallback with call counts but no latency).
+	Mode string `yaml:"mode"`
 }
 
 // ParseSourceFlag parses a `--source KIND=URL` value.
@@ -129,6 +133,12 @@ func validateSources(srcs []SourceConfig) error {
 		if err := sc.validateKind(); err != nil {
 			return fmt.Errorf("sources[%d]: %w", i, err)
 		}
+		switch {
+		case sc.Mode != "" && sc.Mode != "traces" && sc.Mode != "dependencies":
+			return fmt.Errorf("source %s: mode %q: want traces or dependencies", sc.Name, sc.Mode)
+		case sc.Mode == "dependencies" && sc.Kind != "jaeger" && sc.Kind != "zipkin":
+			return fmt.Errorf("source %s: mode dependencies works with jaeger and zipkin, not %s", sc.Name, sc.Kind)
+		}
 		if err := sc.Conn.Validate(); err != nil {
 			return fmt.Errorf("source %s: %w", sc.Name, err)
 		}
@@ -186,6 +196,14 @@ func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 func (s *Server) pullerComponents() ([]component, error) {
 	var cs []component
 	for _, sc := range s.cfg.Sources {
+		if sc.Mode == "dependencies" {
+			c, err := s.dependencyComponent(sc)
+			if err != nil {
+				return nil, err
+			}
+			cs = append(cs, c)
+			continue
+		}
 		if sc.Kind == "prometheus" {
 			c, err := s.prometheusComponent(sc)
 			if err != nil {

@@ -128,3 +128,40 @@ func TestParseSourceFlag(t *testing.T) {
 		t.Fatalf("duplicate names: %v", err)
 	}
 }
+
+func TestServer_dependenciesMode(t *testing.T) {
+	zb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v2/dependencies" || r.URL.Query().Get("endTs") == "" || r.URL.Query().Get("lookback") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `[{"parent":"frontend","child":"backend","callCount":30,"errorCount":3}]`)
+	}))
+	defer zb.Close()
+	cfg := testConfig()
+	cfg.Sources = []SourceConfig{{Kind: "zipkin", Name: "zk-deps", Mode: "dependencies", Conn: connTo(zb.URL), Interval: time.Minute}}
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap := fetchGraph(t, base, "window=5m")
+		if e := hasEdge(snap, "frontend", "backend"); e != nil {
+			if e.Calls != 30 || e.Errors != 3 || !e.Latency.IsZero() || len(e.Exemplars) != 0 || e.Sources[0] != "zk-deps" {
+				t.Fatalf("edge = %+v, want 30 calls, 3 errors, no latency or exemplars", e)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no edge from the dependency links: %+v", snap.Edges)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if st := sourcesOf(t, base)["zk-deps"]; st.State != graph.SourceOK {
+		t.Fatalf("status = %+v", st)
+	}
+	bad := testConfig()
+	bad.Sources = []SourceConfig{{Kind: "tempo", Mode: "dependencies", Conn: connTo("http://t")}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "mode dependencies") {
+		t.Fatalf("tempo in dependencies mode: %v", err)
+	}
+}
