@@ -15,6 +15,7 @@ import (
 
 	"github.com/spanmap/spanmap/graph/decode"
 	"github.com/spanmap/spanmap/server/poll"
+	"github.com/spanmap/spanmap/server/source/rawpb"
 )
 
 // Method names of the api_v3 QueryService. jaeger-idl ships the protos but
@@ -26,40 +27,15 @@ const (
 	methodV3FindTraces  = "/jaeger.api_v3.QueryService/FindTraces"
 )
 
-// rawMessage is a protobuf message as bytes.
-type rawMessage struct{ b []byte }
-
-// rawCodec passes protobuf bytes through; it keeps the name "proto".
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) ([]byte, error) {
-	m, ok := v.(*rawMessage)
-	if !ok {
-		return nil, fmt.Errorf("jaeger api_v3: cannot marshal %T", v)
-	}
-	return m.b, nil
-}
-
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	m, ok := v.(*rawMessage)
-	if !ok {
-		return fmt.Errorf("jaeger api_v3: cannot unmarshal into %T", v)
-	}
-	m.b = append(m.b[:0], data...)
-	return nil
-}
-
-func (rawCodec) Name() string { return "proto" }
-
 func (p *Puller) v3grpcServices(ctx context.Context) ([]string, error) {
 	ctx, cancel := p.callContext(ctx)
 	defer cancel()
-	var out rawMessage
-	if err := p.cc.Invoke(ctx, methodV3GetServices, &rawMessage{}, &out, grpc.ForceCodec(rawCodec{})); err != nil {
+	var out rawpb.Message
+	if err := p.cc.Invoke(ctx, methodV3GetServices, &rawpb.Message{}, &out, grpc.ForceCodec(rawpb.Codec{})); err != nil {
 		return nil, grpcError(methodV3GetServices, err)
 	}
 	svcs := []string{}
-	b := out.b
+	b := out.B
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -117,11 +93,11 @@ func appendTimestamp(b []byte, num protowire.Number, t time.Time) []byte {
 func (p *Puller) v3grpcTraces(ctx context.Context, service string, w poll.Window, limit int) ([]poll.Trace, error) {
 	ctx, cancel := p.callContext(ctx)
 	defer cancel()
-	stream, err := p.cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, methodV3FindTraces, grpc.ForceCodec(rawCodec{}))
+	stream, err := p.cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, methodV3FindTraces, grpc.ForceCodec(rawpb.Codec{}))
 	if err != nil {
 		return nil, grpcError(methodV3FindTraces, err)
 	}
-	if err := stream.SendMsg(&rawMessage{b: findTracesRequest(service, w.From, w.To.Add(-time.Nanosecond), limit)}); err != nil {
+	if err := stream.SendMsg(&rawpb.Message{B: findTracesRequest(service, w.From, w.To.Add(-time.Nanosecond), limit)}); err != nil {
 		return nil, grpcError(methodV3FindTraces, err)
 	}
 	if err := stream.CloseSend(); err != nil {
@@ -129,7 +105,7 @@ func (p *Puller) v3grpcTraces(ctx context.Context, service string, w poll.Window
 	}
 	var buf []byte
 	for {
-		var m rawMessage
+		var m rawpb.Message
 		err := stream.RecvMsg(&m)
 		if errors.Is(err, io.EOF) {
 			break
@@ -140,10 +116,10 @@ func (p *Puller) v3grpcTraces(ctx context.Context, service string, w poll.Window
 			}
 			return nil, grpcError(methodV3FindTraces, err)
 		}
-		if int64(len(buf)+len(m.b)) > p.cfg.MaxResponseBytes {
+		if int64(len(buf)+len(m.B)) > p.cfg.MaxResponseBytes {
 			return nil, fmt.Errorf("jaeger %s: %w: more than %d bytes", methodV3FindTraces, ErrTooLarge, p.cfg.MaxResponseBytes)
 		}
-		buf = append(buf, m.b...)
+		buf = append(buf, m.B...)
 	}
 	spans, err := decode.Bytes(buf, decode.OTLPProto)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
+	"github.com/spanmap/spanmap/server/source/rawpb"
 )
 
 // fakeV3 is an api_v3 QueryService over gRPC speaking raw protobuf: it
@@ -55,7 +56,7 @@ func startFakeV3(t *testing.T, f *fakeV3) string {
 		ServiceName: "jaeger.api_v3.QueryService",
 		HandlerType: (*v3Handler)(nil),
 		Methods: []grpc.MethodDesc{{MethodName: "GetServices", Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			var in rawMessage
+			var in rawpb.Message
 			if err := dec(&in); err != nil {
 				return nil, err
 			}
@@ -64,26 +65,26 @@ func startFakeV3(t *testing.T, f *fakeV3) string {
 				b = protowire.AppendTag(b, 1, protowire.BytesType)
 				b = protowire.AppendString(b, s)
 			}
-			return &rawMessage{b: b}, nil
+			return &rawpb.Message{B: b}, nil
 		}}},
 		Streams: []grpc.StreamDesc{{StreamName: "FindTraces", ServerStreams: true, Handler: func(_ any, stream grpc.ServerStream) error {
-			var in rawMessage
+			var in rawpb.Message
 			if err := stream.RecvMsg(&in); err != nil {
 				return err
 			}
-			f.parse(in.b)
+			f.parse(in.B)
 			if f.notFound {
 				return status.Error(codes.NotFound, "trace not found")
 			}
 			for _, tb := range []byte{1, 2} {
-				if err := stream.SendMsg(&rawMessage{b: tracesData(t, tb, f.gotService)}); err != nil {
+				if err := stream.SendMsg(&rawpb.Message{B: tracesData(t, tb, f.gotService)}); err != nil {
 					return err
 				}
 			}
 			return nil
 		}}},
 	}
-	s := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}))
+	s := grpc.NewServer(grpc.ForceServerCodec(rawpb.Codec{}))
 	s.RegisterService(&desc, f)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -15,39 +15,12 @@ import (
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 
 	"github.com/spanmap/spanmap/graph/decode"
+	"github.com/spanmap/spanmap/server/source/rawpb"
 )
-
-// rawMessage carries a request or response as protobuf bytes, so the export
-// body goes straight to spanmap's streaming decoder instead of being
-// unmarshalled into generated types first.
-type rawMessage struct{ data []byte }
-
-// rawCodec is a gRPC codec that passes protobuf bytes through untouched. It
-// keeps the name "proto", so clients see an ordinary protobuf service.
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) ([]byte, error) {
-	m, ok := v.(*rawMessage)
-	if !ok {
-		return nil, fmt.Errorf("otlp: cannot marshal %T", v)
-	}
-	return m.data, nil
-}
-
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	m, ok := v.(*rawMessage)
-	if !ok {
-		return fmt.Errorf("otlp: cannot unmarshal into %T", v)
-	}
-	m.data = append(m.data[:0], data...) // gRPC reuses its buffer after return
-	return nil
-}
-
-func (rawCodec) Name() string { return "proto" }
 
 // exporter is the handler type of the TraceService description below.
 type exporter interface {
-	export(ctx context.Context, body []byte) (*rawMessage, error)
+	export(ctx context.Context, body []byte) (*rawpb.Message, error)
 }
 
 var traceServiceDesc = grpc.ServiceDesc{
@@ -56,11 +29,11 @@ var traceServiceDesc = grpc.ServiceDesc{
 	Methods: []grpc.MethodDesc{{
 		MethodName: "Export",
 		Handler: func(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			var in rawMessage
+			var in rawpb.Message
 			if err := dec(&in); err != nil {
 				return nil, err
 			}
-			return srv.(exporter).export(ctx, in.data)
+			return srv.(exporter).export(ctx, in.B)
 		},
 	}},
 	Metadata: "opentelemetry/proto/collector/trace/v1/trace_service.proto",
@@ -70,7 +43,7 @@ var traceServiceDesc = grpc.ServiceDesc{
 // The caller serves it on a listener and stops it.
 func (r *Receiver) GRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	opts = append([]grpc.ServerOption{
-		grpc.ForceServerCodec(rawCodec{}),
+		grpc.ForceServerCodec(rawpb.Codec{}),
 		grpc.MaxRecvMsgSize(int(r.cfg.MaxBodyBytes)),
 	}, opts...)
 	s := grpc.NewServer(opts...)
@@ -78,7 +51,7 @@ func (r *Receiver) GRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	return s
 }
 
-func (r *Receiver) export(_ context.Context, body []byte) (*rawMessage, error) {
+func (r *Receiver) export(_ context.Context, body []byte) (*rawpb.Message, error) {
 	r.requests.Add(1)
 	spans, err := decode.Bytes(body, decode.OTLPProto)
 	if err != nil {
@@ -104,5 +77,5 @@ func (r *Receiver) export(_ context.Context, body []byte) (*rawMessage, error) {
 	if err != nil {
 		return nil, status.Error(codes.Internal, "encode response: "+err.Error())
 	}
-	return &rawMessage{data: b}, nil
+	return &rawpb.Message{B: b}, nil
 }
