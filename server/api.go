@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 
@@ -60,8 +59,7 @@ type servicesResponse struct {
 }
 
 func (s *Server) getServices(c echo.Context) error {
-	svcs := s.pipeline.Aggregator().Services()
-	sort.Strings(svcs)
+	svcs := s.pipeline.Aggregator().Services() // sorted
 	if svcs == nil {
 		svcs = []string{}
 	}
