@@ -34,12 +34,13 @@ type externalSink interface {
 // has call counts (and errors from Zipkin) but no latency, so edges from it
 // carry no latency figures and no exemplars.
 type depsSource struct {
-	name     string
-	read     dependencyReader
-	sink     externalSink
-	interval time.Duration
-	min, max time.Duration
-	now      func() time.Time
+	name      string
+	read      dependencyReader
+	sink      externalSink
+	interval  time.Duration
+	min, max  time.Duration
+	downAfter int
+	now       func() time.Time
 
 	mu     sync.Mutex
 	next   time.Time
@@ -69,7 +70,7 @@ func (d *depsSource) poll(ctx context.Context) error {
 		d.st.Failures++
 		d.st.LastError = err.Error()
 		d.st.State = poll.StateDegraded
-		if d.failed >= 3 {
+		if d.failed >= d.downAfter {
 			d.st.State = poll.StateDown
 		}
 		return err
@@ -145,7 +146,7 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 	pc := sc.pollConfig()
 	d := &depsSource{
 		name: sc.Name, read: read, sink: s.pipeline.Aggregator(), interval: pc.Interval,
-		min: pc.MinBackoff, max: pc.MaxBackoff, now: s.now,
+		min: pc.MinBackoff, max: pc.MaxBackoff, downAfter: pc.DownAfter, now: s.now,
 		st: poll.Status{Name: sc.Name, Kind: sc.Kind, State: poll.StateStarting},
 	}
 	s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(d.status(), sc.UIURL) })
