@@ -11,7 +11,7 @@ func TestEvent_JSON_fieldNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"events":[{"time_ms":1700000000000,"kind":"health_changed","element":"edge","id":"a-\\u003eb","from":"ok","to":"failing","detail":"error rate 12.5% over 1m"}],"truncated":true}`
+	want := `{"events":[{"time_ms":1700000000000,"kind":"health_changed","element":"edge","id":"a-\u003eb","from":"ok","to":"failing","detail":"error rate 12.5% over 1m"}],"truncated":true}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}
@@ -23,7 +23,7 @@ func TestEvent_JSON_fieldNames(t *testing.T) {
 		t.Fatalf("round trip: %+v", back)
 	}
 	b, _ = json.Marshal(Event{Time: 1, Kind: EventEdgeAdded, Element: ElementEdge, ID: "a->b"})
-	if string(b) != `{"time_ms":1,"kind":"edge_added","element":"edge","id":"a-\\u003eb"}` {
+	if string(b) != `{"time_ms":1,"kind":"edge_added","element":"edge","id":"a-\u003eb"}` {
 		t.Fatalf("omitempty: %s", b)
 	}
 }
