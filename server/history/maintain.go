@@ -10,8 +10,8 @@ import (
 	"github.com/spanmap/spanmap/graph/agg"
 )
 
-// DeleteBefore deletes the minutes and hours starting before t and returns
-// how many keys it deleted.
+// DeleteBefore deletes the minutes and hours starting before t and the
+// events before t, and returns how many keys it deleted.
 func (s *Store) DeleteBefore(t time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -25,7 +25,9 @@ func (s *Store) DeleteBefore(t time.Time) (int, error) {
 				n++
 			}
 		}
-		return nil
+		k, err := deleteEventsBefore(tx, t)
+		n += k
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("history: delete from %s: %w", s.path, err)

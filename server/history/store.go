@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -89,12 +90,57 @@ func (o Options) Validate() error {
 // Store is the on-disk history of one data directory. Its methods are safe
 // for concurrent use.
 type Store struct {
-	db   *bolt.DB
-	dir  string
-	path string
-	opt  Options
-	log  *slog.Logger
+	db    *bolt.DB
+	dir   string
+	path  string
+	opt   Options
+	log   *slog.Logger
+	stats storeStats
 }
+
+// storeStats are the store's counters, updated atomically.
+type storeStats struct {
+	flushes, flushErrors, flushNanos, lastFlushNanos atomic.Int64
+	minutesWritten, eventsWritten                    atomic.Int64
+}
+
+// Stats are a Store's counters since Open, for monitoring.
+type Stats struct {
+	// Flushes counts flushes, failed ones included.
+	Flushes int64
+	// FlushErrors counts failed flushes.
+	FlushErrors int64
+	// FlushSeconds is the time spent in flushes.
+	FlushSeconds float64
+	// LastFlushSeconds is the duration of the latest flush.
+	LastFlushSeconds float64
+	// MinutesWritten counts minute rollups written (a minute rewritten by
+	// several flushes counts each time).
+	MinutesWritten int64
+	// EventsWritten counts events appended.
+	EventsWritten int64
+	// FileBytes is the size of the store's file, 0 when it cannot be read.
+	FileBytes int64
+}
+
+// Stats returns the store's counters and file size.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Flushes:          s.stats.flushes.Load(),
+		FlushErrors:      s.stats.flushErrors.Load(),
+		FlushSeconds:     time.Duration(s.stats.flushNanos.Load()).Seconds(),
+		LastFlushSeconds: time.Duration(s.stats.lastFlushNanos.Load()).Seconds(),
+		MinutesWritten:   s.stats.minutesWritten.Load(),
+		EventsWritten:    s.stats.eventsWritten.Load(),
+	}
+	if fi, err := os.Stat(s.path); err == nil {
+		st.FileBytes = fi.Size()
+	}
+	return st
+}
+
+// Options returns the options the store was opened with.
+func (s *Store) Options() Options { return s.opt }
 
 // Open opens or creates the store in dir, creating dir if needed.
 func Open(dir string, opt Options) (*Store, error) {
@@ -146,7 +192,7 @@ func (s *Store) init() error {
 		} else if err := meta.Put(keySchema, binary.AppendUvarint(nil, SchemaVersion)); err != nil {
 			return fmt.Errorf("history: %s: %w", s.path, err)
 		}
-		for _, b := range [][]byte{bucketMinutes, bucketHours} {
+		for _, b := range [][]byte{bucketMinutes, bucketHours, bucketEvents} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return fmt.Errorf("history: %s: %w", s.path, err)
 			}
@@ -218,13 +264,24 @@ func (s *Store) WriteMinutes(a *agg.Aggregator, from, to time.Time) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("history: write %s: %w", s.path, err)
 	}
+	s.stats.minutesWritten.Add(int64(len(recs)))
 	return len(recs), nil
 }
 
-// Flush writes the FlushMinutes minutes ending with the one holding now.
+// Flush writes the FlushMinutes minutes ending with the one holding now,
+// and counts the flush in Stats.
 func (s *Store) Flush(a *agg.Aggregator, now time.Time) (int, error) {
+	start := time.Now()
 	cur := now.Truncate(time.Minute)
-	return s.WriteMinutes(a, cur.Add(-time.Duration(s.opt.FlushMinutes-1)*time.Minute), cur.Add(time.Minute))
+	n, err := s.WriteMinutes(a, cur.Add(-time.Duration(s.opt.FlushMinutes-1)*time.Minute), cur.Add(time.Minute))
+	d := time.Since(start)
+	s.stats.flushes.Add(1)
+	s.stats.flushNanos.Add(int64(d))
+	s.stats.lastFlushNanos.Store(int64(d))
+	if err != nil {
+		s.stats.flushErrors.Add(1)
+	}
+	return n, err
 }
 
 // Minutes calls fn for every stored minute starting in [from, to), in time
