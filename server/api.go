@@ -42,6 +42,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/services", s.getServices)
 	api.GET("/sources", s.getSources)
 	api.GET("/sparkline", s.getSparkline)
+	api.GET("/events", s.getEvents)
 	api.GET("/stream", emb.stream(s.hub))
 	api.POST("/tokens", emb.mint)
 

@@ -44,6 +44,8 @@ func (s *Server) components() []component {
 			return s.history.Run(ctx, s.pipeline.Aggregator(), s.now)
 		}})
 	}
+	// Before the demo feeds the aggregate: what it holds now is the baseline.
+	cs = append(cs, s.events.component())
 	if s.cfg.Demo {
 		c, err := s.demoComponent()
 		if err != nil {
@@ -138,8 +140,7 @@ func serveGRPC(ctx context.Context, gs *grpc.Server, ln net.Listener, timeout ti
 // server serves. The store is flushed a last time and closed after every
 // part stopped.
 func (s *Server) openHistory() error {
-	opt := history.DefaultOptions()
-	opt.Retention = s.cfg.Retention
+	opt := s.cfg.historyOptions()
 	opt.Log = s.log.With("component", "history")
 	st, err := history.Open(s.cfg.DataDir, opt)
 	if err != nil {

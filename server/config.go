@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/spanmap/spanmap/server/history"
 	"github.com/spanmap/spanmap/server/hub"
 	"github.com/spanmap/spanmap/server/ingest"
 )
@@ -63,6 +64,19 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// Retention is how long the on-disk history is kept.
 	Retention time.Duration `yaml:"retention"`
+	// HourlyAfter is the age from which the minutes of the on-disk history
+	// are merged into one rollup per hour: less disk, and windows older than
+	// that read whole hours. 0 never merges; otherwise at least 2h.
+	HourlyAfter time.Duration `yaml:"hourly_after"`
+	// FlushInterval is how often the recent minutes are written to the data
+	// dir (at most this much ingest is lost to a crash) and how often the
+	// map is evaluated for topology-change events.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// FlushMinutes is how many minutes, the open one included, each flush
+	// rewrites, so calls completing late still reach the disk.
+	FlushMinutes int `yaml:"flush_minutes"`
+	// Events configures topology-change events.
+	Events EventsConfig `yaml:"events"`
 }
 
 // AuthConfig configures access control. With nothing set, every route is
@@ -107,7 +121,21 @@ func DefaultConfig() Config {
 		LayoutWorkers:   2,
 		ShutdownTimeout: 10 * time.Second,
 		Retention:       7 * 24 * time.Hour,
+		HourlyAfter:     history.DefaultOptions().HourlyAfter,
+		FlushInterval:   history.DefaultOptions().FlushInterval,
+		FlushMinutes:    history.DefaultOptions().FlushMinutes,
+		Events:          DefaultEventsConfig(),
 	}
+}
+
+// historyOptions returns the on-disk history's options from c.
+func (c Config) historyOptions() history.Options {
+	opt := history.DefaultOptions()
+	opt.Retention = c.Retention
+	opt.HourlyAfter = c.HourlyAfter
+	opt.FlushInterval = c.FlushInterval
+	opt.FlushMinutes = c.FlushMinutes
+	return opt
 }
 
 // LoadFile merges a YAML file into c. Unknown keys are errors.
@@ -145,6 +173,18 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir != "" && c.Retention < time.Hour {
 		return fmt.Errorf("--retention: must be at least 1h, got %v", c.Retention)
+	}
+	if c.HourlyAfter != 0 && c.HourlyAfter < 2*time.Hour {
+		return fmt.Errorf("--hourly-after: must be 0 (never merge) or at least 2h, got %v", c.HourlyAfter)
+	}
+	if c.FlushInterval < 100*time.Millisecond || c.FlushInterval > 10*time.Minute {
+		return fmt.Errorf("--flush-interval: must be from 100ms to 10m, got %v", c.FlushInterval)
+	}
+	if c.FlushMinutes < 1 || c.FlushMinutes > 60 {
+		return fmt.Errorf("flush_minutes: must be from 1 to 60, got %d", c.FlushMinutes)
+	}
+	if err := c.Events.Validate(); err != nil {
+		return err
 	}
 	if c.Demo && c.DemoRate <= 0 {
 		return fmt.Errorf("--demo-rate: must be positive, got %g", c.DemoRate)

@@ -36,6 +36,7 @@ type Server struct {
 	otlp     *otlp.Receiver
 	zipkin   *zipkin.Receiver
 	history  *history.Store // nil without a data dir
+	events   *events
 
 	mu        sync.Mutex
 	listeners map[string]net.Listener // by flag name
@@ -102,6 +103,7 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.events = s.newEvents()
 	s.metrics = newMetrics(s)
 	s.echo = s.routes()
 	return s, nil
