@@ -23,6 +23,12 @@ type session struct {
 	viewErr string
 	// token is the access token from the URL, passed on to the server.
 	token string
+	// hist is the page's history state from the URL (compare, replay,
+	// slider span); the View stays as it is when only hist changes.
+	hist HistoryParams
+	// onTick, when set, runs on every clock tick after the session's own
+	// work (the map page's replay and history panels).
+	onTick func(ctx app.Context, now time.Time)
 	// sparkBase is the sparkline API URL (with the token), set by start.
 	sparkBase string
 	// page is the page URL at start, for API addresses.
@@ -59,11 +65,14 @@ type session struct {
 // readURL sets the View and token from a page URL and reports whether the
 // View changed.
 func (s *session) readURL(u *url.URL) bool {
-	v, token, err := ViewFromQuery(u.RawQuery)
-	s.token = token
+	rest, hist, herr := SplitHistoryQuery(u.RawQuery)
+	v, token, err := ViewFromQuery(rest)
+	s.token, s.hist = token, hist
 	s.viewErr = ""
 	if err != nil {
 		s.viewErr = "this link's view is not valid, showing the default view instead: " + err.Error()
+	} else if herr != nil {
+		s.viewErr = "this link's history settings are not all valid, ignoring: " + herr.Error()
 	}
 	if v == s.view && s.live.view == v.Encode() && s.started {
 		return false
@@ -102,6 +111,9 @@ func (s *session) start(ctx app.Context) {
 				ctx.Dispatch(func(ctx app.Context) {
 					s.tick(now)
 					s.refreshPrevious(ctx, now)
+					if s.onTick != nil {
+						s.onTick(ctx, now)
+					}
 				})
 			}
 		}
