@@ -67,8 +67,8 @@ func benchGraph(nodes, edges int) (a, b Snapshot) {
 func BenchmarkCompute(b *testing.B) {
 	s1, s2 := benchGraph(500, 2000)
 	d := Compute(s1, s2)
-	if len(d.UpdatedEdges) != 200 || d.Topology() {
-		b.Fatalf("diff has %d updated edges, topology %v; want 200 updates only", len(d.UpdatedEdges), d.Topology())
+	if len(d.PatchedEdges) != 200 || d.Topology() {
+		b.Fatalf("diff has %d patched edges, topology %v; want 200 patches only", len(d.PatchedEdges), d.Topology())
 	}
 	diffJSON, snapJSON := mustJSON(b, d), mustJSON(b, s2)
 	b.ReportAllocs()

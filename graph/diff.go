@@ -24,9 +24,12 @@ type Bounds struct {
 	Height float64 `json:"height"`
 }
 
-// Diff turns the snapshot at version Base into the one at Version. Changed
-// nodes and edges are sent whole (a moved node is an updated node); removed
-// ones by ID. Every list is sorted by ID without duplicates.
+// Diff turns the snapshot at version Base into the one at Version. Added
+// nodes and edges are sent whole, removed ones by ID. A changed node or edge
+// is sent as a patch of the fields that changed (PatchedNodes,
+// PatchedEdges), or whole (UpdatedNodes, UpdatedEdges) when what identifies
+// or sizes it changed; see NodePatch and EdgePatch. Every list is sorted by
+// ID without duplicates, and an ID is in at most one list.
 //
 // From and To always carry the new snapshot's data window, since a live
 // window moves with every version; View and Bounds are only set when they
@@ -47,12 +50,16 @@ type Diff struct {
 	AddedNodes []Node `json:"added_nodes,omitempty"`
 	// UpdatedNodes replace the base's nodes with the same IDs.
 	UpdatedNodes []Node `json:"updated_nodes,omitempty"`
+	// PatchedNodes change some fields of the base's nodes with the same IDs.
+	PatchedNodes []NodePatch `json:"patched_nodes,omitempty"`
 	// RemovedNodes are the IDs of base nodes that are gone.
 	RemovedNodes []string `json:"removed_nodes,omitempty"`
 	// AddedEdges are edges absent from the base.
 	AddedEdges []Edge `json:"added_edges,omitempty"`
 	// UpdatedEdges replace the base's edges with the same IDs.
 	UpdatedEdges []Edge `json:"updated_edges,omitempty"`
+	// PatchedEdges change some fields of the base's edges with the same IDs.
+	PatchedEdges []EdgePatch `json:"patched_edges,omitempty"`
 	// RemovedEdges are the IDs of base edges that are gone.
 	RemovedEdges []string `json:"removed_edges,omitempty"`
 }
@@ -61,8 +68,8 @@ type Diff struct {
 // window (From, To) is not considered: it moves with every live version.
 func (d *Diff) Empty() bool {
 	return d.View == nil && d.Bounds == nil &&
-		len(d.AddedNodes) == 0 && len(d.UpdatedNodes) == 0 && len(d.RemovedNodes) == 0 &&
-		len(d.AddedEdges) == 0 && len(d.UpdatedEdges) == 0 && len(d.RemovedEdges) == 0
+		len(d.AddedNodes) == 0 && len(d.UpdatedNodes) == 0 && len(d.PatchedNodes) == 0 && len(d.RemovedNodes) == 0 &&
+		len(d.AddedEdges) == 0 && len(d.UpdatedEdges) == 0 && len(d.PatchedEdges) == 0 && len(d.RemovedEdges) == 0
 }
 
 // Topology reports whether d adds or removes a node or an edge, the changes
@@ -76,7 +83,8 @@ func (d *Diff) Topology() bool {
 // Compute returns the diff that turns a into b: Base is a.Version and
 // Version is b.Version. Nodes and edges are matched by ID in one merge pass
 // over both sorted lists, and compared with Equal, so a node or edge whose
-// only change is nil versus empty slices is not sent. Snapshots that are
+// only change is nil versus empty slices is not sent; one that changed is
+// patched when it can be (see NodePatch, EdgePatch). Snapshots that are
 // not sorted by ID are sorted on a copy first; IDs must be unique. Compute
 // never changes a or b, and the diff shares slices and pointers with b.
 func Compute(a, b Snapshot) Diff {
@@ -88,10 +96,10 @@ func Compute(a, b Snapshot) Diff {
 	if a.Width != b.Width || a.Height != b.Height {
 		d.Bounds = &Bounds{Width: b.Width, Height: b.Height}
 	}
-	d.AddedNodes, d.UpdatedNodes, d.RemovedNodes = compareSorted(
-		sortedByID(a.Nodes, nodeID), sortedByID(b.Nodes, nodeID), nodeID, (*Node).Equal)
-	d.AddedEdges, d.UpdatedEdges, d.RemovedEdges = compareSorted(
-		sortedByID(a.Edges, edgeID), sortedByID(b.Edges, edgeID), edgeID, (*Edge).Equal)
+	d.AddedNodes, d.UpdatedNodes, d.PatchedNodes, d.RemovedNodes = compareSorted(
+		sortedByID(a.Nodes, nodeID), sortedByID(b.Nodes, nodeID), nodeID, (*Node).Equal, diffNode)
+	d.AddedEdges, d.UpdatedEdges, d.PatchedEdges, d.RemovedEdges = compareSorted(
+		sortedByID(a.Edges, edgeID), sortedByID(b.Edges, edgeID), edgeID, (*Edge).Equal, diffEdge)
 	return d
 }
 
@@ -108,11 +116,17 @@ func Apply(s Snapshot, d Diff) (Snapshot, error) {
 	if d.Base != s.Version {
 		return Snapshot{}, fmt.Errorf("%w: diff base %d, snapshot version %d", ErrVersionMismatch, d.Base, s.Version)
 	}
-	nodes, err := mergeSorted("node", s.Nodes, d.AddedNodes, d.UpdatedNodes, d.RemovedNodes, nodeID)
+	nodes, err := mergeSorted("node", s.Nodes, changes[Node, NodePatch]{
+		added: d.AddedNodes, updated: d.UpdatedNodes, patched: d.PatchedNodes, removed: d.RemovedNodes,
+		id: nodeID, patchID: nodePatchID, patch: patchNode,
+	})
 	if err != nil {
 		return Snapshot{}, err
 	}
-	edges, err := mergeSorted("edge", s.Edges, d.AddedEdges, d.UpdatedEdges, d.RemovedEdges, edgeID)
+	edges, err := mergeSorted("edge", s.Edges, changes[Edge, EdgePatch]{
+		added: d.AddedEdges, updated: d.UpdatedEdges, patched: d.PatchedEdges, removed: d.RemovedEdges,
+		id: edgeID, patchID: edgePatchID, patch: patchEdge,
+	})
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -145,8 +159,10 @@ func sortedByID[T any](xs []T, id func(*T) string) []T {
 }
 
 // compareSorted merges a and b, both sorted by ID, into what b adds, what
-// it changes and the IDs it no longer has.
-func compareSorted[T any](a, b []T, id func(*T) string, equal func(*T, *T) bool) (added, updated []T, removed []string) {
+// it changes (whole, or as a patch when diff can make one) and the IDs it
+// no longer has.
+func compareSorted[T, P any](a, b []T, id func(*T) string, equal func(*T, *T) bool,
+	diff func(a, b *T) (P, bool)) (added, updated []T, patched []P, removed []string) {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		ai, bj := id(&a[i]), id(&b[j])
@@ -159,7 +175,11 @@ func compareSorted[T any](a, b []T, id func(*T) string, equal func(*T, *T) bool)
 			j++
 		default:
 			if !equal(&a[i], &b[j]) {
-				updated = append(updated, b[j])
+				if p, ok := diff(&a[i], &b[j]); ok {
+					patched = append(patched, p)
+				} else {
+					updated = append(updated, b[j])
+				}
 			}
 			i++
 			j++
@@ -169,25 +189,43 @@ func compareSorted[T any](a, b []T, id func(*T) string, equal func(*T, *T) bool)
 		removed = append(removed, id(&a[i]))
 	}
 	added = append(added, b[j:]...)
-	return added, updated, removed
+	return added, updated, patched, removed
 }
 
-// mergeSorted builds a new list from base (sorted by ID) with added
-// inserted, updated replacing and removed dropped, in one pass.
-func mergeSorted[T any](what string, base, added, updated []T, removed []string, id func(*T) string) ([]T, error) {
-	if err := checkSorted(what, "added", added, id); err != nil {
+// changes are the lists of a Diff that concern one kind of element (T,
+// with patches P), and how to read and apply them.
+type changes[T, P any] struct {
+	added, updated []T
+	patched        []P
+	removed        []string
+	id             func(*T) string
+	patchID        func(*P) string
+	patch          func(*T, *P) T
+}
+
+// mergeSorted builds a new list from base (sorted by ID) with c.added
+// inserted, c.updated replacing, c.patched applied and c.removed dropped,
+// in one pass.
+func mergeSorted[T, P any](what string, base []T, c changes[T, P]) ([]T, error) {
+	id := c.id
+	if err := checkSorted(what, "added", c.added, id); err != nil {
 		return nil, err
 	}
-	if err := checkSorted(what, "updated", updated, id); err != nil {
+	if err := checkSorted(what, "updated", c.updated, id); err != nil {
 		return nil, err
 	}
+	if err := checkSorted(what, "patched", c.patched, c.patchID); err != nil {
+		return nil, err
+	}
+	removed := c.removed
 	for k := 1; k < len(removed); k++ {
 		if removed[k-1] >= removed[k] {
 			return nil, fmt.Errorf("%w: removed %ss not sorted by ID at %q", ErrConflict, what, removed[k])
 		}
 	}
+	added, updated, patched := c.added, c.updated, c.patched
 	out := make([]T, 0, max(len(base)+len(added)-len(removed), 0))
-	ai, ui, ri := 0, 0, 0
+	ai, ui, pi, ri := 0, 0, 0, 0
 	prev := ""
 	for i := 0; i < len(base) || ai < len(added); {
 		if ai < len(added) && (i == len(base) || id(&added[ai]) < id(&base[i])) {
@@ -207,17 +245,25 @@ func mergeSorted[T any](what string, base, added, updated []T, removed []string,
 			return nil, fmt.Errorf("%w: %s %q removed but not present", ErrConflict, what, removed[ri])
 		case ui < len(updated) && id(&updated[ui]) < bid:
 			return nil, fmt.Errorf("%w: %s %q updated but not present", ErrConflict, what, id(&updated[ui]))
+		case pi < len(patched) && c.patchID(&patched[pi]) < bid:
+			return nil, fmt.Errorf("%w: %s %q patched but not present", ErrConflict, what, c.patchID(&patched[pi]))
 		}
 		removing := ri < len(removed) && removed[ri] == bid
 		updating := ui < len(updated) && id(&updated[ui]) == bid
+		patching := pi < len(patched) && c.patchID(&patched[pi]) == bid
 		switch {
-		case removing && updating:
-			return nil, fmt.Errorf("%w: %s %q both updated and removed", ErrConflict, what, bid)
+		case removing && (updating || patching):
+			return nil, fmt.Errorf("%w: %s %q both changed and removed", ErrConflict, what, bid)
+		case updating && patching:
+			return nil, fmt.Errorf("%w: %s %q both updated and patched", ErrConflict, what, bid)
 		case removing:
 			ri++
 		case updating:
 			out = append(out, updated[ui])
 			ui++
+		case patching:
+			out = append(out, c.patch(&base[i], &patched[pi]))
+			pi++
 		default:
 			out = append(out, base[i])
 		}
@@ -228,6 +274,9 @@ func mergeSorted[T any](what string, base, added, updated []T, removed []string,
 	}
 	if ui < len(updated) {
 		return nil, fmt.Errorf("%w: %s %q updated but not present", ErrConflict, what, id(&updated[ui]))
+	}
+	if pi < len(patched) {
+		return nil, fmt.Errorf("%w: %s %q patched but not present", ErrConflict, what, c.patchID(&patched[pi]))
 	}
 	return out, nil
 }

@@ -65,6 +65,18 @@ func cloneDiff(d Diff) Diff {
 	c.UpdatedNodes = cloneNodes(d.UpdatedNodes)
 	c.AddedEdges = cloneEdges(d.AddedEdges)
 	c.UpdatedEdges = cloneEdges(d.UpdatedEdges)
+	c.PatchedNodes = slices.Clone(d.PatchedNodes)
+	for i := range c.PatchedNodes {
+		p := &c.PatchedNodes[i]
+		p.Stats, p.Health, p.Pos = clonePtr(p.Stats), clonePtr(p.Health), clonePtr(p.Pos)
+		p.Operations, p.Sources = cloneSlicePtr(p.Operations), cloneSlicePtr(p.Sources)
+	}
+	c.PatchedEdges = slices.Clone(d.PatchedEdges)
+	for i := range c.PatchedEdges {
+		p := &c.PatchedEdges[i]
+		p.Stats, p.Trust, p.Health = clonePtr(p.Stats), clonePtr(p.Trust), clonePtr(p.Health)
+		p.Exemplars, p.Sources, p.Path = cloneSlicePtr(p.Exemplars), cloneSlicePtr(p.Sources), cloneSlicePtr(p.Path)
+	}
 	c.RemovedNodes = slices.Clone(d.RemovedNodes)
 	c.RemovedEdges = slices.Clone(d.RemovedEdges)
 	if d.View != nil {
@@ -76,6 +88,25 @@ func cloneDiff(d Diff) Diff {
 		c.Bounds = &b
 	}
 	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
+func cloneSlicePtr[T any](p *[]T) *[]T {
+	if p == nil {
+		return nil
+	}
+	c := slices.Clone(*p)
+	if c == nil {
+		c = []T{}
+	}
+	return &c
 }
 
 func cloneNodes(ns []Node) []Node {
@@ -135,6 +166,39 @@ func checkMinimal(t *testing.T, a, b Snapshot, d Diff) {
 		e := &d.UpdatedEdges[i]
 		if old, ok := ae[e.ID]; !ok || old.Equal(e) {
 			t.Fatalf("edge %q sent as updated but absent or unchanged", e.ID)
+		}
+	}
+	for i := range d.PatchedNodes {
+		p := &d.PatchedNodes[i]
+		old, ok := an[p.ID]
+		if !ok {
+			t.Fatalf("node %q patched but absent", p.ID)
+		}
+		if p.Stats != nil && old.Stats.Equal(p.Stats) || p.Health != nil && old.Health == *p.Health ||
+			p.Pos != nil && old.Pos != nil && *old.Pos == *p.Pos ||
+			p.Operations != nil && slices.Equal(old.Operations, *p.Operations) ||
+			p.Sources != nil && slices.Equal(old.Sources, *p.Sources) {
+			t.Fatalf("node %q patch sends an unchanged field: %s", p.ID, mustJSON(t, p))
+		}
+		if p.Stats == nil && p.Health == nil && p.Pos == nil && p.Operations == nil && p.Sources == nil {
+			t.Fatalf("node %q sent as an empty patch", p.ID)
+		}
+	}
+	for i := range d.PatchedEdges {
+		p := &d.PatchedEdges[i]
+		old, ok := ae[p.ID]
+		if !ok {
+			t.Fatalf("edge %q patched but absent", p.ID)
+		}
+		if p.Stats != nil && old.Stats.Equal(p.Stats) || p.Trust != nil && old.Trust == *p.Trust ||
+			p.Health != nil && old.Health == *p.Health ||
+			p.Exemplars != nil && slices.Equal(old.Exemplars, *p.Exemplars) ||
+			p.Sources != nil && slices.Equal(old.Sources, *p.Sources) ||
+			p.Path != nil && slices.Equal(old.Path, *p.Path) {
+			t.Fatalf("edge %q patch sends an unchanged field: %s", p.ID, mustJSON(t, p))
+		}
+		if p.Stats == nil && p.Trust == nil && p.Health == nil && p.Exemplars == nil && p.Sources == nil && p.Path == nil {
+			t.Fatalf("edge %q sent as an empty patch", p.ID)
 		}
 	}
 	if (a.View != b.View) != (d.View != nil) {
@@ -231,6 +295,8 @@ func TestDiff_Empty(t *testing.T) {
 		{"view", Diff{View: &view}, false},
 		{"bounds", Diff{Bounds: &Bounds{}}, false},
 		{"updated node", Diff{UpdatedNodes: []Node{{ID: "a"}}}, false},
+		{"patched node", Diff{PatchedNodes: []NodePatch{{ID: "a"}}}, false},
+		{"patched edge", Diff{PatchedEdges: []EdgePatch{{ID: "a->b"}}}, false},
 		{"removed edge", Diff{RemovedEdges: []string{"a->b"}}, false},
 	}
 	for _, tt := range tests {
@@ -275,9 +341,14 @@ func TestApply_errors(t *testing.T) {
 		{"update missing node at end", base, Diff{Base: 3, UpdatedNodes: []Node{{ID: "z"}}}, ErrConflict, `node "z" updated but not present`},
 		{"remove missing edge", base, Diff{Base: 3, RemovedEdges: []string{"a->b"}}, ErrConflict, `edge "a->b" removed but not present`},
 		{"remove missing edge at end", base, Diff{Base: 3, RemovedEdges: []string{"z"}}, ErrConflict, `edge "z" removed but not present`},
-		{"update and remove", base, Diff{Base: 3, UpdatedNodes: []Node{{ID: "a"}}, RemovedNodes: []string{"a"}}, ErrConflict, "both updated and removed"},
+		{"update and remove", base, Diff{Base: 3, UpdatedNodes: []Node{{ID: "a"}}, RemovedNodes: []string{"a"}}, ErrConflict, "both changed and removed"},
 		{"unsorted added", base, Diff{Base: 3, AddedNodes: []Node{{ID: "d"}, {ID: "b"}}}, ErrConflict, "added nodes not sorted"},
 		{"duplicate updated", base, Diff{Base: 3, UpdatedEdges: []Edge{{ID: "a->c"}, {ID: "a->c"}}}, ErrConflict, "updated edges not sorted"},
+		{"patch missing edge", base, Diff{Base: 3, PatchedEdges: []EdgePatch{{ID: "a->b"}}}, ErrConflict, `edge "a->b" patched but not present`},
+		{"patch missing node at end", base, Diff{Base: 3, PatchedNodes: []NodePatch{{ID: "z"}}}, ErrConflict, `node "z" patched but not present`},
+		{"update and patch", base, Diff{Base: 3, UpdatedEdges: []Edge{{ID: "a->c"}}, PatchedEdges: []EdgePatch{{ID: "a->c"}}}, ErrConflict, "both updated and patched"},
+		{"patch and remove", base, Diff{Base: 3, PatchedNodes: []NodePatch{{ID: "c"}}, RemovedNodes: []string{"c"}}, ErrConflict, "both changed and removed"},
+		{"unsorted patched", base, Diff{Base: 3, PatchedNodes: []NodePatch{{ID: "c"}, {ID: "a"}}}, ErrConflict, "patched nodes not sorted"},
 		{"unsorted removed", base, Diff{Base: 3, RemovedNodes: []string{"c", "a"}}, ErrConflict, "removed nodes not sorted"},
 		{"unsorted snapshot", Snapshot{Version: 3, Nodes: []Node{{ID: "c"}, {ID: "a"}}}, Diff{Base: 3}, ErrConflict, "snapshot nodes not sorted"},
 	}

@@ -281,6 +281,8 @@ func (g *gen) mutate(s Snapshot, v uint64) Snapshot {
 			n.Health = g.health()
 		case p < 0.3:
 			n.Pos = g.pos()
+		case p < 0.32:
+			n.Pos = nil
 		case p < 0.35:
 			n = g.node(poolIndex(n.ID))
 		case p < 0.4:
@@ -299,8 +301,12 @@ func (g *gen) mutate(s Snapshot, v uint64) Snapshot {
 		case p < 0.2:
 			e.Stats = g.stats()
 			e.Trust.LastSeen++
-		case p < 0.3:
+		case p < 0.27:
 			e.Path = g.path()
+		case p < 0.3:
+			e.Path = nil
+		case p < 0.32:
+			e.Kind = EdgeMessaging
 		case p < 0.35:
 			e.Exemplars = g.exemplars()
 		case p < 0.4:
