@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"net/url"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -12,6 +14,12 @@ import (
 // and a link to the full map with the same View. Clicking selects and
 // highlights; the details live on the full map. The theme comes from the
 // user's stored preference or the system setting.
+//
+// With a read-only embed token (the token parameter) the page uses only
+// what the token grants: the stream of its View. When the server rejects
+// the token (altered, expired, for another View) the page says so and
+// stops reconnecting. The link to the full map leaves the token out: it is
+// for this embed only, and the full map asks for a sign-in.
 type embedPage struct {
 	app.Compo
 
@@ -70,7 +78,9 @@ func (p *embedPage) Render() app.UI {
 	l.HasData = p.s.live.have
 
 	body := []app.UI{canvas}
-	if st := p.s.state(); st != stateMap {
+	if p.s.conn.rejected {
+		body = append(body, renderRejected(p.s.conn.err))
+	} else if st := p.s.state(); st != stateMap {
 		e := newEmptyState()
 		e.State = st
 		e.Err = p.s.conn.err
@@ -89,4 +99,36 @@ func (p *embedPage) Render() app.UI {
 		body = append(body, app.Div().Class("banner error embed-banner").Role("alert").Text(p.s.viewErr))
 	}
 	return app.Div().Class("spanmap", "embed", "theme-"+p.theme).Body(body...)
+}
+
+// renderRejected says that the server refused the page's embed token and
+// why.
+func renderRejected(reason string) app.UI {
+	return app.Div().Class("empty-state error token-rejected").Role("alert").Body(
+		app.H2().Text("This map cannot be shown"),
+		app.P().Text("The server refused the link's read-only token: "+reason+"."),
+		app.P().Class("muted").Text("Ask for a new read-only link, or open spanmap and sign in."),
+	)
+}
+
+// readOnly reports whether the page runs on an embed token, which grants
+// its View's stream and exports only: no source list, sparklines or
+// previous windows.
+func (s *session) readOnly() bool { return s.embedToken != "" }
+
+// embedProbe returns the stream client's probe for the page's embed token
+// (nil without one): it asks for the embed page of the subscribed View,
+// which the server refuses with the same message as the stream.
+func (s *session) embedProbe(page *url.URL) func(ctx context.Context, view string) error {
+	if !s.readOnly() {
+		return nil
+	}
+	origin, access, tok := Origin(page), s.token, s.embedToken
+	return func(ctx context.Context, view string) error {
+		v, err := graph.ParseView(view)
+		if err != nil {
+			return nil
+		}
+		return probeAccess(ctx, origin+WithEmbedToken(PageURL(PathEmbed, v, access), tok))
+	}
 }

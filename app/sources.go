@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/spanmap/spanmap/graph"
 )
 
@@ -62,4 +63,17 @@ func ExemplarURL(ex graph.Exemplar, sources map[string]SourceLink) string {
 		return ""
 	}
 	return TraceURL(s.Kind, s.UIURL, ex.TraceID)
+}
+
+// loadSources fetches the source list from sourcesURL in the background
+// and keeps it for the trace links of the details panel.
+func (s *session) loadSources(ctx app.Context, sourcesURL string) {
+	ctx.Async(func() {
+		srcs, err := fetchSources(sourcesURL)
+		if err != nil {
+			app.Log(err)
+			return
+		}
+		ctx.Dispatch(func(ctx app.Context) { s.sources = srcs })
+	})
 }

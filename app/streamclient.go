@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +36,24 @@ type connState struct {
 	err string
 	// retryIn is the wait before the next attempt, when disconnected.
 	retryIn time.Duration
+	// rejected is set when the server refused the page's embed token for
+	// good (err says why): the client has stopped reconnecting.
+	rejected bool
 }
+
+// RejectedError is the server refusing the page's embed token for good:
+// it is not valid, has expired, or is for another View. Reason is the
+// server's message.
+type RejectedError struct {
+	Reason string
+}
+
+// Error implements error.
+func (e *RejectedError) Error() string { return e.Reason }
+
+// embedTokenReason is how every server message about an embed token
+// begins.
+const embedTokenReason = "embed token"
 
 // streamClient keeps one websocket connection to the server's stream,
 // reconnecting with capped exponential backoff, and subscribes it to the
@@ -46,6 +66,12 @@ type streamClient struct {
 	max  time.Duration
 	idle time.Duration
 
+	// probe, when set, is asked after a connection attempt that brought
+	// nothing whether the server refuses the page's credentials (a
+	// browser does not see why a websocket handshake failed); a
+	// *RejectedError from it ends run.
+	probe func(ctx context.Context, view string) error
+
 	mu   sync.Mutex
 	conn *websocket.Conn // nil while disconnected
 	view string          // the view query to subscribe to
@@ -57,14 +83,28 @@ func newStreamClient(url, view string) *streamClient {
 	return &streamClient{url: url, view: view, base: ReconnectBase, max: ReconnectMax, idle: streamIdleTimeout}
 }
 
-// run connects, subscribes and reads until ctx ends, reconnecting after
-// every failure. onMsg gets every message; onState every connection
-// change. Both are called from run's goroutine.
+// run connects, subscribes and reads until ctx ends or the server
+// rejects the embed token, reconnecting after every other failure. onMsg
+// gets every message; onState every connection change. Both are called
+// from run's goroutine.
 func (c *streamClient) run(ctx context.Context, onMsg func(graph.Message), onState func(connState)) {
 	attempt := 0
 	for ctx.Err() == nil {
 		got, err := c.session(ctx, onMsg, onState)
 		if ctx.Err() != nil {
+			return
+		}
+		var rej *RejectedError
+		if !got && c.probe != nil && !errors.As(err, &rej) {
+			c.mu.Lock()
+			view := c.view
+			c.mu.Unlock()
+			if perr := c.probe(ctx, view); errors.As(perr, &rej) {
+				err = perr
+			}
+		}
+		if errors.As(err, &rej) {
+			onState(connState{err: rej.Reason, rejected: true})
 			return
 		}
 		if got {
@@ -125,10 +165,15 @@ func (c *streamClient) session(ctx context.Context, onMsg func(graph.Message), o
 	}
 }
 
-// readError words why reading from the stream ended.
+// readError words why reading from the stream ended. A close for an
+// embed token (expired, or for another View) is a *RejectedError.
 func readError(err error) error {
 	switch websocket.CloseStatus(err) {
 	case websocket.StatusPolicyViolation:
+		var ce websocket.CloseError
+		if errors.As(err, &ce) && strings.HasPrefix(ce.Reason, embedTokenReason) {
+			return &RejectedError{Reason: ce.Reason}
+		}
 		return errors.New("the server closed the stream: this browser fell behind")
 	case websocket.StatusGoingAway:
 		return errors.New("the server is restarting")
@@ -168,4 +213,37 @@ func write(ctx context.Context, conn *websocket.Conn, m graph.Message) error {
 		return fmt.Errorf("send %s: %w", m.Type, err)
 	}
 	return nil
+}
+
+// maxProbeBody bounds the part of a probed page that is read.
+const maxProbeBody = 64 << 10
+
+// probeAccess fetches page (an address the page's credentials should
+// open, such as the embed page of its View) and returns a *RejectedError
+// with the server's message when the server answers 401 or 403, nil for
+// any other answer or a network error (the stream's own retries cover
+// those). It blocks.
+func probeAccess(ctx context.Context, page string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page, nil)
+	if err != nil {
+		return nil
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, maxProbeBody)
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		io.Copy(io.Discard, body)
+		return nil
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.NewDecoder(body).Decode(&e) != nil || e.Error == "" {
+		e.Error = "the server refused access: " + resp.Status
+	}
+	return &RejectedError{Reason: e.Error}
 }

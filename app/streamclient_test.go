@@ -5,8 +5,10 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -191,5 +193,95 @@ func TestStreamClient_Run_backsOffWhenUnreachable(t *testing.T) {
 	// Subscribing while disconnected only records the view.
 	if err := c.subscribe(context.Background(), "window=1m"); err != nil || c.view != "window=1m" {
 		t.Errorf("subscribe while disconnected: %v, view %q", err, c.view)
+	}
+}
+
+// runUntilStopped runs c until it stops by itself, returning the states.
+func runUntilStopped(t *testing.T, c *streamClient) []connState {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var states []connState
+	c.run(ctx, func(graph.Message) {}, func(s connState) { states = append(states, s) })
+	if ctx.Err() != nil {
+		t.Fatalf("run did not stop by itself; states %+v", states)
+	}
+	return states
+}
+
+// A close for the embed token (it expired, or names another View) ends
+// the client: reconnecting cannot help.
+func TestStreamClient_Run_stopsWhenTokenClosed(t *testing.T) {
+	var conns int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns++
+		mu.Unlock()
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		conn.Read(r.Context()) // the subscribe
+		conn.Close(websocket.StatusPolicyViolation, "embed token expired at 2026-01-02T03:04:05Z")
+	}))
+	defer srv.Close()
+	c := newStreamClient("ws"+strings.TrimPrefix(srv.URL, "http")+PathStream, "focus=a")
+	c.base, c.max = time.Millisecond, 2*time.Millisecond
+	states := runUntilStopped(t, c)
+	last := states[len(states)-1]
+	if !last.rejected || last.connected || last.err != "embed token expired at 2026-01-02T03:04:05Z" {
+		t.Errorf("last state = %+v", last)
+	}
+	if conns != 1 {
+		t.Errorf("%d connections, want 1: a rejected token is not retried", conns)
+	}
+}
+
+// A refused handshake says nothing to a browser: the probe asks the server
+// why, and a 403 with a message ends the client with that message, while
+// other failures are retried.
+func TestStreamClient_Run_probeExplainsRefusal(t *testing.T) {
+	var probes []string
+	refuse := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == PathEmbed {
+			probes = append(probes, r.URL.RawQuery+" "+r.Header.Get("Accept"))
+			if refuse {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				io.WriteString(w, `{"error":"embed token is not valid: altered, or signed with another key"}`)
+				return
+			}
+			io.WriteString(w, "<html>the page</html>")
+			return
+		}
+		http.Error(w, "no", http.StatusForbidden) // the stream's handshake
+	}))
+	defer srv.Close()
+	c := newStreamClient("ws"+strings.TrimPrefix(srv.URL, "http")+PathStream, "focus=cart")
+	c.base, c.max = time.Millisecond, 2*time.Millisecond
+	page, _ := url.Parse(srv.URL + "/embed?focus=cart&token=v1.x.y")
+	s := session{embedToken: "v1.x.y"}
+	c.probe = s.embedProbe(page)
+	states := runUntilStopped(t, c)
+	last := states[len(states)-1]
+	if !last.rejected || !strings.Contains(last.err, "altered") {
+		t.Errorf("last state = %+v", last)
+	}
+	if len(probes) != 1 || probes[0] != "focus=cart&token=v1.x.y application/json" {
+		t.Errorf("probes = %q", probes)
+	}
+
+	// A page the server serves is no rejection: the client keeps trying.
+	refuse = false
+	if err := probeAccess(context.Background(), srv.URL+PathEmbed); err != nil {
+		t.Errorf("probe of a served page = %v", err)
+	}
+	if err := probeAccess(context.Background(), "http://127.0.0.1:1/embed"); err != nil {
+		t.Errorf("probe of an unreachable server = %v", err)
+	}
+	if (&session{}).embedProbe(page) != nil {
+		t.Error("a page without an embed token has a probe")
 	}
 }

@@ -26,18 +26,26 @@ const (
 	// browsers and iframes, which cannot set headers. It is kept on every
 	// link and passed on to the stream, and is not part of the View.
 	ParamAccessToken = "access_token"
+	// ParamEmbedToken carries a read-only embed token, scoped by the
+	// server to one View (see POST /api/v1/tokens). It is passed on to
+	// the stream and to export links, is not part of the View, and is
+	// never put on links to other Views.
+	ParamEmbedToken = "token"
+	// PathTokens mints embed tokens (POST).
+	PathTokens = "/api/v1/tokens"
 )
 
 // ViewFromQuery reads the View and the access token from a page's raw
-// query string. A bad View yields the default View and the parse error,
-// so the page can show the map and say what was wrong with the link.
+// query string; an embed token (EmbedTokenFromQuery) is left out of the
+// View too. A bad View yields the default View and the parse error, so the
+// page can show the map and say what was wrong with the link.
 func ViewFromQuery(rawQuery string) (graph.View, string, error) {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return graph.DefaultView(), "", &graph.ViewError{Param: "query", Reason: err.Error()}
 	}
 	token := vals.Get(ParamAccessToken)
-	v, err := graph.ParseViewValues(vals, ParamAccessToken)
+	v, err := graph.ParseViewValues(vals, ParamAccessToken, ParamEmbedToken)
 	if err != nil {
 		return graph.DefaultView(), token, err
 	}
@@ -63,18 +71,52 @@ func PageURL(path string, v graph.View, token string) string {
 	return path + "?" + q
 }
 
+// EmbedTokenFromQuery returns the embed token of a page's raw query
+// string, "" when there is none or the query cannot be read.
+func EmbedTokenFromQuery(rawQuery string) string {
+	vals, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return ""
+	}
+	return vals.Get(ParamEmbedToken)
+}
+
+// WithEmbedToken appends embed token tok to address u (a path with or
+// without a query string); u is returned as it is when tok is "".
+func WithEmbedToken(u, tok string) string {
+	if tok == "" {
+		return u
+	}
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.Values{ParamEmbedToken: {tok}}.Encode()
+}
+
 // StreamURL is the websocket address of the stream on the server that
 // served page: ws:// for http pages, wss:// for https, with the access
-// token when there is one.
-func StreamURL(page *url.URL, token string) string {
+// token and the embed token when there are.
+func StreamURL(page *url.URL, token, embedToken string) string {
 	u := url.URL{Scheme: "ws", Host: page.Host, Path: PathStream}
 	if strings.EqualFold(page.Scheme, "https") {
 		u.Scheme = "wss"
 	}
+	q := url.Values{}
 	if token != "" {
-		u.RawQuery = url.Values{ParamAccessToken: {token}}.Encode()
+		q.Set(ParamAccessToken, token)
 	}
+	if embedToken != "" {
+		q.Set(ParamEmbedToken, embedToken)
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Origin is the scheme and host of page, "http://127.0.0.1:7700", the
+// prefix of absolute addresses on its server.
+func Origin(page *url.URL) string {
+	return (&url.URL{Scheme: page.Scheme, Host: page.Host}).String()
 }
 
 // APIURL is the address of a JSON endpoint on the page's server, with

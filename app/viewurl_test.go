@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func TestViewURL_FromQuery_roundTrip(t *testing.T) {
 		{"empty is default", "", graph.DefaultView(), "", ""},
 		{"focus and window", "focus=checkout&window=15m", graph.View{Window: 15 * time.Minute, Focus: "checkout", Up: 1, Down: 1, Layout: graph.LayoutDotLR}, "", ""},
 		{"token kept apart", "access_token=s3cret&group=namespace", graph.View{Window: graph.DefaultWindow, Group: graph.GroupNamespace, Layout: graph.LayoutDotLR}, "s3cret", ""},
+		{"embed token kept apart", "token=v1.abc.def&focus=cart", graph.View{Window: graph.DefaultWindow, Focus: "cart", Up: 1, Down: 1, Layout: graph.LayoutDotLR}, "", ""},
 		{"bad view falls back", "window=7x&access_token=t", graph.DefaultView(), "t", graph.ParamWindow},
 		{"unknown parameter", "theme=dark", graph.DefaultView(), "", "theme"},
 		{"bad escaping", "focus=%zz", graph.DefaultView(), "", "query"},
@@ -75,15 +77,17 @@ func TestViewURL_PageURL_canonical(t *testing.T) {
 
 func TestViewURL_StreamURL_scheme(t *testing.T) {
 	tests := []struct {
-		page, token, want string
+		page, token, embed, want string
 	}{
-		{"http://127.0.0.1:7700/?focus=a", "", "ws://127.0.0.1:7700/api/v1/stream"},
-		{"https://maps.example.com/embed", "tok", "wss://maps.example.com/api/v1/stream?access_token=tok"},
+		{"http://127.0.0.1:7700/?focus=a", "", "", "ws://127.0.0.1:7700/api/v1/stream"},
+		{"https://maps.example.com/embed", "tok", "", "wss://maps.example.com/api/v1/stream?access_token=tok"},
+		{"https://maps.example.com/embed?token=v1.a.b", "", "v1.a+b", "wss://maps.example.com/api/v1/stream?token=v1.a%2Bb"},
+		{"http://h/", "t", "e", "ws://h/api/v1/stream?access_token=t&token=e"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
 			u, _ := url.Parse(tt.page)
-			if got := StreamURL(u, tt.token); got != tt.want {
+			if got := StreamURL(u, tt.token, tt.embed); got != tt.want {
 				t.Errorf("StreamURL = %q, want %q", got, tt.want)
 			}
 		})
@@ -141,5 +145,37 @@ func TestViewURL_ExportURL_paths(t *testing.T) {
 	}
 	if got := ExportURL("png", graph.View{}, "t"); got != "/api/v1/graph.png?access_token=t" {
 		t.Errorf("ExportURL png = %q", got)
+	}
+}
+
+func TestViewURL_EmbedToken_keptOutOfView(t *testing.T) {
+	q := "focus=cart&token=v1.p%2Bq.s&access_token=a"
+	if got := EmbedTokenFromQuery(q); got != "v1.p+q.s" {
+		t.Errorf("EmbedTokenFromQuery = %q", got)
+	}
+	if got := EmbedTokenFromQuery("focus=%zz&token=x"); got != "" {
+		t.Errorf("EmbedTokenFromQuery of a broken query = %q", got)
+	}
+	v, access, err := ViewFromQuery(q)
+	if err != nil || v.Focus != "cart" || access != "a" {
+		t.Fatalf("ViewFromQuery = %+v %q %v", v, access, err)
+	}
+	// Links to pages and other Views never carry the embed token.
+	if got := PageURL(PathMap, v, access); strings.Contains(got, "token=v1") {
+		t.Errorf("PageURL carries the embed token: %s", got)
+	}
+	tests := []struct{ u, tok, want string }{
+		{"/embed", "v1.a.b", "/embed?token=v1.a.b"},
+		{"/api/v1/graph.svg?focus=cart", "v1.a+b", "/api/v1/graph.svg?focus=cart&token=v1.a%2Bb"},
+		{"/api/v1/graph.svg?focus=cart", "", "/api/v1/graph.svg?focus=cart"},
+	}
+	for _, tt := range tests {
+		if got := WithEmbedToken(tt.u, tt.tok); got != tt.want {
+			t.Errorf("WithEmbedToken(%q, %q) = %q, want %q", tt.u, tt.tok, got, tt.want)
+		}
+	}
+	page, _ := url.Parse("https://maps.example.com:8443/embed?x")
+	if got := Origin(page); got != "https://maps.example.com:8443" {
+		t.Errorf("Origin = %q", got)
 	}
 }
