@@ -23,6 +23,9 @@ type session struct {
 	viewErr string
 	// token is the access token from the URL, passed on to the server.
 	token string
+	// embedToken is the read-only embed token from the URL: passed on to
+	// the stream and exports, never to links to other Views.
+	embedToken string
 	// hist is the page's history state from the URL (compare, replay,
 	// slider span); the View stays as it is when only hist changes.
 	hist HistoryParams
@@ -68,6 +71,7 @@ func (s *session) readURL(u *url.URL) bool {
 	rest, hist, herr := SplitHistoryQuery(u.RawQuery)
 	v, token, err := ViewFromQuery(rest)
 	s.token, s.hist = token, hist
+	s.embedToken = EmbedTokenFromQuery(u.RawQuery)
 	s.viewErr = ""
 	if err != nil {
 		s.viewErr = "this link's view is not valid, showing the default view instead: " + err.Error()
@@ -92,7 +96,8 @@ func (s *session) start(ctx app.Context) {
 	s.now = time.Now()
 	runCtx, cancel := context.WithCancel(ctx)
 	s.cancel = cancel
-	s.client = newStreamClient(StreamURL(page, s.token), s.view.Encode())
+	s.client = newStreamClient(StreamURL(page, s.token, s.embedToken), s.view.Encode())
+	s.client.probe = s.embedProbe(page)
 	s.started = true
 	client := s.client
 	ctx.Async(func() {
@@ -118,17 +123,11 @@ func (s *session) start(ctx app.Context) {
 			}
 		}
 	})
-	s.sparkBase = APIURL(page, PathSparkline, s.token)
 	s.page = page
-	sourcesURL := APIURL(page, PathSources, s.token)
-	ctx.Async(func() {
-		srcs, err := fetchSources(sourcesURL)
-		if err != nil {
-			app.Log(err)
-			return
-		}
-		ctx.Dispatch(func(ctx app.Context) { s.sources = srcs })
-	})
+	if !s.readOnly() { // an embed token grants the View's stream and exports only
+		s.sparkBase = APIURL(page, PathSparkline, s.token)
+		s.loadSources(ctx, APIURL(page, PathSources, s.token))
+	}
 }
 
 // stop ends the stream and the clock.
@@ -253,7 +252,7 @@ const previousEvery = 30 * time.Second
 // or the copy is older than previousEvery.
 func (s *session) refreshPrevious(ctx app.Context, now time.Time) {
 	key := s.view.Encode()
-	if s.page == nil || (key == s.prevView && now.Sub(s.prevAt) < previousEvery) {
+	if s.page == nil || s.readOnly() || (key == s.prevView && now.Sub(s.prevAt) < previousEvery) {
 		return
 	}
 	if key != s.prevView {
