@@ -19,9 +19,10 @@
 // Apply(a, Compute(a, b)) equals b. Both run in one merge pass over lists
 // sorted by ID. A node or edge whose figures changed is sent as a patch of
 // the changed fields (NodePatch, EdgePatch), so an unchanged edge path or
-// exemplar list is not resent every tick. Snapshots are treated as immutable values: Apply and Filter
-// never write to their inputs, and results may share slices and pointers
-// with them, so Clone a snapshot before changing it in place.
+// exemplar list is not resent every tick. Snapshots are treated as
+// immutable values: Apply and Filter never write to their inputs, and
+// results may share slices and pointers with them, so Clone a snapshot
+// before changing it in place.
 //
 // # Nil and empty
 //
