@@ -239,7 +239,11 @@ func BenchmarkHub_diffSize(b *testing.B) {
 			}
 			prev.Version = 1
 			e.g.churnMetrics(randFor(b), share)
-			next := p.place(e.h.compute(spec, spec.Encode(), now))
+			fresh, err := e.h.compute(context.Background(), spec, spec.Encode(), now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			next := p.place(fresh)
 			next.Version = 2
 			snap, err := json.Marshal(graph.NewSnapshotMessage(&next))
 			if err != nil {

@@ -236,6 +236,9 @@ func (h *Hub) Snapshot(ctx context.Context, spec graph.View) (graph.Snapshot, er
 		case <-ctx.Done():
 			return graph.Snapshot{}, ctx.Err()
 		}
+		if err := v.failed(); err != nil {
+			return graph.Snapshot{}, err
+		}
 		s := v.current()
 		return s.Clone(), nil
 	}

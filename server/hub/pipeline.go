@@ -35,20 +35,27 @@ func (h *Hub) settled(spec graph.View, now time.Time) bool {
 }
 
 // compute aggregates and filters spec's window at now, without positions.
-func (h *Hub) compute(spec graph.View, key string, now time.Time) graph.Snapshot {
+// It fails only when the Graph is a ContextGraph that fails.
+func (h *Hub) compute(ctx context.Context, spec graph.View, key string, now time.Time) (graph.Snapshot, error) {
 	from, to, _ := window(spec, now)
-	s := h.g.Snapshot(from, to, agg.Options{Operations: spec.Operations})
+	s, err := h.read(ctx, from, to, agg.Options{Operations: spec.Operations})
+	if err != nil {
+		return graph.Snapshot{}, err
+	}
 	s = graph.Filter(s, spec)
 	s.Version = 0
 	s.View = key
 	s.From, s.To = from.UnixMilli(), to.UnixMilli()
-	return s
+	return s, nil
 }
 
 // build computes spec's snapshot at now and lays it out, waiting for a
-// layout worker. It fails only when ctx ends first.
+// layout worker. It fails when the Graph fails or ctx ends first.
 func (h *Hub) build(ctx context.Context, spec graph.View, key string, now time.Time) (graph.Snapshot, *placement, error) {
-	fresh := h.compute(spec, key, now)
+	fresh, err := h.compute(ctx, spec, key, now)
+	if err != nil {
+		return graph.Snapshot{}, nil, err
+	}
 	tk := topologyKey(&fresh)
 	if h.l == nil {
 		p := (*placement)(nil).unplaced(tk)
@@ -97,13 +104,22 @@ func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View,
 }
 
 // init computes the first snapshot of a new View and opens it to ticks and
-// subscribers.
+// subscribers. When the Graph fails, the View is closed with the error
+// (see fail).
 func (h *Hub) init(v *view) {
 	defer close(v.ready)
 	now := h.now()
 	s, p, err := h.build(h.ctx, v.spec, v.key, now)
+	if err != nil && h.ctx.Err() == nil {
+		h.fail(v, err)
+		return
+	}
 	if err != nil { // the hub is stopping: publish the data unplaced
-		s = h.compute(v.spec, v.key, now)
+		s, err = h.compute(context.Background(), v.spec, v.key, now)
+		if err != nil {
+			h.fail(v, err)
+			return
+		}
 		p = (*placement)(nil).unplaced(topologyKey(&s))
 		s = p.place(s)
 	}
@@ -127,7 +143,12 @@ func (h *Hub) step(v *view, now time.Time) {
 		v.laid = p
 		v.layoutBusy = false
 	}
-	fresh := h.compute(v.spec, v.key, now)
+	fresh, err := h.compute(h.ctx, v.spec, v.key, now)
+	if err != nil {
+		h.readFailed(v, err)
+		return
+	}
+	v.failing = false
 	tk := topologyKey(&fresh)
 	if tk != v.laid.key && !v.layoutBusy {
 		h.startLayout(v, fresh, tk)

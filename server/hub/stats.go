@@ -45,6 +45,9 @@ type Stats struct {
 	// LayoutsBusy counts ticks whose topology change had to wait because
 	// every layout worker was busy.
 	LayoutsBusy uint64
+	// ReadErrors counts snapshots the Graph failed to give (a ContextGraph
+	// reading history).
+	ReadErrors uint64
 }
 
 // counters are the hub's atomic counters behind Stats.
@@ -65,6 +68,7 @@ type counters struct {
 	layoutErrors  atomic.Uint64
 	layoutNanos   atomic.Int64
 	layoutsBusy   atomic.Uint64
+	readErrors    atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -91,5 +95,6 @@ func (h *Hub) Stats() Stats {
 		LayoutErrors:        c.layoutErrors.Load(),
 		LayoutSeconds:       time.Duration(c.layoutNanos.Load()).Seconds(),
 		LayoutsBusy:         c.layoutsBusy.Load(),
+		ReadErrors:          c.readErrors.Load(),
 	}
 }

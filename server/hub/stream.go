@@ -122,7 +122,7 @@ func (h *Hub) subscribe(s *subscriber, spec graph.View) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old := s.current()
-	if old != nil && old.key == key {
+	if old != nil && old.key == key && old.failed() == nil {
 		old.add(h, s)
 		return nil
 	}

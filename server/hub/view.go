@@ -20,6 +20,7 @@ type view struct {
 	laid       *placement // the latest layout that has landed
 	layoutBusy bool       // a layout job for this View is running
 	final      bool       // a fixed range that has settled: no more ticks
+	failing    bool       // the last tick could not read the Graph
 
 	mu        sync.Mutex
 	snap      graph.Snapshot // current snapshot, never changed in place
@@ -28,6 +29,7 @@ type view struct {
 	idleSince time.Time  // when the last subscriber left
 	changed   time.Time  // when snap last changed
 	landed    *placement // a layout that finished since the last tick
+	err       error      // why the first snapshot could not be computed
 }
 
 func newView(spec graph.View, key string) *view {
