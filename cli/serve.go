@@ -67,6 +67,8 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config, configFile *string, logLev
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest receiver request body, after decompression")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the on-disk history, restored on start (empty: memory only)")
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long the on-disk history is kept")
+	fs.DurationVar(&cfg.HourlyAfter, "hourly-after", cfg.HourlyAfter, "age from which history minutes are merged into hours (0: never, else at least 2h)")
+	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "how often recent minutes are written to the data dir and topology-change events evaluated")
 	fs.StringVar(logLevel, "log-level", *logLevel, "log level: debug, info, warn, error")
 	fs.Var(sourceFlag{cfg}, "source", "pull from a backend: KIND=URL, repeatable (kinds: "+strings.Join(server.SourceKinds(), ", ")+")")
 }

@@ -61,6 +61,22 @@ var (
 		"Time spent in graph layout.", nil, nil)
 	descSourceUp = prometheus.NewDesc("spanmap_source_up",
 		"1 when a source is ok, 0.5 degraded, 0 down.", []string{"source", "kind"}, nil)
+	descFlushes = prometheus.NewDesc("spanmap_history_flushes_total",
+		"Flushes of the recent minutes to the data dir, failed ones included.", nil, nil)
+	descFlushErrors = prometheus.NewDesc("spanmap_history_flush_errors_total",
+		"Flushes to the data dir that failed.", nil, nil)
+	descFlushSeconds = prometheus.NewDesc("spanmap_history_flush_seconds_total",
+		"Time spent flushing to the data dir.", nil, nil)
+	descLastFlush = prometheus.NewDesc("spanmap_history_last_flush_seconds",
+		"Duration of the latest flush to the data dir.", nil, nil)
+	descRollups = prometheus.NewDesc("spanmap_history_rollups_written_total",
+		"Minute rollups written to the data dir (a minute rewritten by several flushes counts each time).", nil, nil)
+	descStoreBytes = prometheus.NewDesc("spanmap_history_bytes",
+		"Size of the history file in the data dir.", nil, nil)
+	descEvents = prometheus.NewDesc("spanmap_events_recorded_total",
+		"Topology-change events recorded, by kind.", []string{"kind"}, nil)
+	descEventsFailed = prometheus.NewDesc("spanmap_events_failed_total",
+		"Topology-change events lost because they could not be stored.", nil, nil)
 )
 
 // statsCollector reads the pipeline's and hub's counters at scrape time.
@@ -99,5 +115,26 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 0.5
 		}
 		ch <- prometheus.MustNewConstMetric(descSourceUp, prometheus.GaugeValue, up, st.Name, st.Kind)
+	}
+	c.collectHistory(ch)
+}
+
+// collectHistory reports the on-disk history (when there is a data dir) and
+// the events.
+func (c *statsCollector) collectHistory(ch chan<- prometheus.Metric) {
+	if h := c.s.history; h != nil {
+		st := h.Stats()
+		ch <- prometheus.MustNewConstMetric(descFlushes, prometheus.CounterValue, float64(st.Flushes))
+		ch <- prometheus.MustNewConstMetric(descFlushErrors, prometheus.CounterValue, float64(st.FlushErrors))
+		ch <- prometheus.MustNewConstMetric(descFlushSeconds, prometheus.CounterValue, st.FlushSeconds)
+		ch <- prometheus.MustNewConstMetric(descLastFlush, prometheus.GaugeValue, st.LastFlushSeconds)
+		ch <- prometheus.MustNewConstMetric(descRollups, prometheus.CounterValue, float64(st.MinutesWritten))
+		ch <- prometheus.MustNewConstMetric(descStoreBytes, prometheus.GaugeValue, float64(st.FileBytes))
+	}
+	if e := c.s.events; e != nil {
+		for i, k := range eventKinds {
+			ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(e.recorded[i].Load()), k)
+		}
+		ch <- prometheus.MustNewConstMetric(descEventsFailed, prometheus.CounterValue, float64(e.failed.Load()))
 	}
 }
