@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -107,11 +108,11 @@ func isAppAsset(p string) bool {
 // the stream, which is then limited to the token's View.
 func (e *embedAuth) admit(c echo.Context, tok string, next echo.HandlerFunc) error {
 	if e.signer == nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "embed tokens are unavailable: "+e.unavailable.Error())
+		return refuse(c, http.StatusServiceUnavailable, "embed tokens are unavailable: "+e.unavailable.Error())
 	}
 	claims, err := e.signer.Verify(tok)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusForbidden, err.Error())
+		return refuse(c, http.StatusForbidden, err.Error())
 	}
 	r := c.Request()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -136,13 +137,47 @@ func (e *embedAuth) admit(c echo.Context, tok string, next echo.HandlerFunc) err
 func (e *embedAuth) sameView(c echo.Context, claims token.Claims, next echo.HandlerFunc, ignore ...string) error {
 	v, err := graph.ParseView(c.QueryString(), ignore...)
 	if err != nil {
+		if c.Request().URL.Path == pathEmbed {
+			return refuse(c, http.StatusBadRequest, err.Error())
+		}
 		return err
 	}
 	if v.Encode() != claims.ViewKey() {
-		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s (token: %q, requested: %q)", msgOtherView, claims.View, v))
+		return refuse(c, http.StatusForbidden, fmt.Sprintf("%s (token: %q, requested: %q)", msgOtherView, claims.View, v))
 	}
 	return next(c)
 }
+
+// refuse answers a request that an embed token does not admit: for the
+// embed page loaded by a browser (which shows it inside someone else's
+// page, often in an iframe), a short HTML page saying why; for anything
+// else the usual JSON error.
+func refuse(c echo.Context, code int, msg string) error {
+	r := c.Request()
+	if r.URL.Path != pathEmbed || r.Method != http.MethodGet || !strings.Contains(r.Header.Get(echo.HeaderAccept), echo.MIMETextHTML) {
+		return echo.NewHTTPError(code, msg)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	return c.HTML(code, fmt.Sprintf(refusedPage, html.EscapeString(msg)))
+}
+
+// refusedPage is the embed page shown for a token that is not admitted,
+// with the reason (HTML-escaped) in place of %s. It loads nothing.
+const refusedPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>spanmap: map unavailable</title>
+<style>
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;font:14px/1.5 system-ui,sans-serif;background:#10151c;color:#e6edf3}
+main{max-width:32rem;padding:1.5rem;text-align:center}h1{font-size:1.1rem;margin:0 0 .5rem;color:#ff7b72}p{margin:.25rem 0}.muted{color:#8b949e}
+@media (prefers-color-scheme: light){body{background:#fff;color:#1f2328}h1{color:#cf222e}.muted{color:#656d76}}
+</style></head>
+<body><main class="token-rejected" role="alert">
+<h1>This map cannot be shown</h1>
+<p>The server refused the link's read-only token: %s.</p>
+<p class="muted">Ask for a new read-only link, or open spanmap and sign in.</p>
+</main></body></html>
+`
 
 // tokenRequest is the body of POST /api/v1/tokens.
 type tokenRequest struct {

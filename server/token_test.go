@@ -330,3 +330,54 @@ func TestEmbedAuth_admit_goApp(t *testing.T) {
 		}
 	}
 }
+
+// A browser loading the embed page with a token that is not admitted
+// (often inside an iframe on another site) gets a page saying why, which
+// the frame-ancestors policy lets that site show; programs keep the JSON
+// error.
+func TestEmbedAuth_admit_refusalPage(t *testing.T) {
+	cfg := authConfig(embedKey)
+	cfg.Embed.FrameAncestors = []string{"http://wiki.example"}
+	_, base := startUI(t, cfg, fakeUI)
+	const view = "focus=checkout"
+	tok := mint(t, base, view, "1h").Token
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	for _, tc := range []struct {
+		name, path, accept string
+		code               int
+		want               string
+	}{
+		{"altered", "/embed?" + view + "&token=" + tok + "x", browser, 403, "The server refused the link's read-only token: embed token is not valid: altered, or signed with another key."},
+		{"other view", "/embed?focus=<b>&token=" + tok, browser, 403, `embed token is for another view (token: &#34;focus=checkout&#34;, requested: &#34;focus=%3Cb%3E&#34;)`},
+		{"bad view", "/embed?window=x&token=" + tok, browser, 400, "window"},
+		{"program", "/embed?" + view + "&token=" + tok + "x", "application/json", 403, `{"error":"embed token is not valid`},
+		{"accepted", "/embed?" + view + "&token=" + tok, browser, 200, "page /embed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, base+tc.path, nil)
+			req.Header.Set("Accept", tc.accept)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var b bytes.Buffer
+			b.ReadFrom(resp.Body)
+			body := b.String()
+			if resp.StatusCode != tc.code || !strings.Contains(body, tc.want) {
+				t.Fatalf("GET %s = %d %s, want %d with %q", tc.path, resp.StatusCode, body, tc.code, tc.want)
+			}
+			if csp := resp.Header.Get("Content-Security-Policy"); csp != "frame-ancestors http://wiki.example" {
+				t.Errorf("CSP %q: the refusal could not be shown in the iframe", csp)
+			}
+			if strings.HasPrefix(tc.accept, "text/html") && tc.code != 200 {
+				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+					t.Errorf("Content-Type %q", ct)
+				}
+				if strings.Contains(body, "<b>") || strings.Contains(body, "<script") || strings.Contains(body, "src=") {
+					t.Errorf("the refusal page loads something or is not escaped: %s", body)
+				}
+			}
+		})
+	}
+}
