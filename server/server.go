@@ -36,6 +36,7 @@ type Server struct {
 	otlp     *otlp.Receiver
 	zipkin   *zipkin.Receiver
 	history  *history.Store // nil without a data dir
+	timeline *timeline      // what the hub reads: memory, and history before it
 	events   *events
 
 	mu        sync.Mutex
@@ -90,7 +91,8 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		hl = pl
 	}
 	cfg.Hub.AllowedOrigins = append(cfg.Hub.AllowedOrigins, cfg.AllowedOrigins...)
-	h, err := hub.New(cfg.Hub, p.Aggregator(), hl, s.status, log.With("component", "hub"), s.now)
+	s.timeline = newTimeline(p.Aggregator(), func() time.Time { return s.now() })
+	h, err := hub.New(cfg.Hub, s.timeline, hl, s.status, log.With("component", "hub"), s.now)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +104,7 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		if err := s.openHistory(); err != nil {
 			return nil, err
 		}
+		s.timeline.useStore(s.history)
 	}
 	s.events = s.newEvents()
 	s.metrics = newMetrics(s)

@@ -1,0 +1,296 @@
+package server
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/agg"
+	"github.com/spanmap/spanmap/server/history"
+	"github.com/spanmap/spanmap/server/hub"
+)
+
+// Timeline cache bounds.
+const (
+	// timelineCacheEntries bounds the stored ranges kept merged.
+	timelineCacheEntries = 32
+	// timelineCacheRollups bounds the edge-operation rollups they hold
+	// together (a few hundred bytes each).
+	timelineCacheRollups = 400_000
+)
+
+// historyReader reads merged ranges of the on-disk history;
+// *history.Store satisfies it.
+type historyReader interface {
+	ReadMerged(ctx context.Context, from, to, anchor time.Time, cfg agg.Config) (agg.Rollups, history.Extent, error)
+}
+
+var (
+	_ hub.ContextGraph = (*timeline)(nil)
+	_ historyReader    = (*history.Store)(nil)
+)
+
+// timeline is the Graph the hub reads: time ranges within the aggregator's
+// retention come from memory as they are; ranges reaching further back
+// are answered from the on-disk history for the part older than memory
+// and from memory for the rest, merged in a scratch aggregator.
+//
+// Memory holds every bucket that ended less than Retention ago, so the
+// boundary is now - Retention rounded up to the minute: the stored minutes
+// and hours before it are read from the store, and the aggregator's
+// buckets from it on are exported at a minute width, so a minute is never
+// counted twice and the minutes memory holds (late calls included) come
+// from memory. The stored part has the store's resolution: a range that
+// starts inside a stored minute, or inside an hour already merged into an
+// hour rollup, counts that period whole, and its rates are per second over
+// the range widened to the periods it counts.
+//
+// The stored part of a range never changes once it is older than memory
+// (flushes only rewrite the last minutes, which memory holds), so each
+// stored part is read once and kept, merged into one rollup per edge
+// operation, in a small LRU cache; a live View of a long window reads the
+// store once a minute, when its start and the memory boundary move on.
+type timeline struct {
+	mem   *agg.Aggregator
+	store historyReader // nil: memory only
+	now   func() time.Time
+	// scratch configures the scratch aggregators: the memory aggregator's
+	// figures and thresholds, one-minute buckets, nothing pruned.
+	scratch agg.Config
+	cache   *partCache
+}
+
+func newTimeline(mem *agg.Aggregator, now func() time.Time) *timeline {
+	cfg := mem.Config()
+	cfg.BucketWidth, cfg.Retention, cfg.CompactAfter = time.Minute, 0, 0
+	return &timeline{mem: mem, now: now, scratch: cfg, cache: newPartCache(timelineCacheEntries, timelineCacheRollups)}
+}
+
+// useStore makes the timeline read history older than memory from st.
+// Call it before the hub runs.
+func (t *timeline) useStore(st historyReader) { t.store = st }
+
+// Snapshot implements hub.Graph; a range the history cannot be read for
+// gives an empty snapshot (the hub calls SnapshotContext, which reports
+// the error).
+func (t *timeline) Snapshot(from, to time.Time, opt agg.Options) graph.Snapshot {
+	s, err := t.SnapshotContext(context.Background(), from, to, opt)
+	if err != nil {
+		return graph.Snapshot{Nodes: []graph.Node{}, Edges: []graph.Edge{}}
+	}
+	return s
+}
+
+// memoryStart returns the earliest time memory holds completely, zero when
+// memory keeps everything.
+func (t *timeline) memoryStart(now time.Time) time.Time {
+	ret := t.mem.Config().Retention
+	if ret <= 0 {
+		return time.Time{}
+	}
+	return ceilMinute(now.Add(-ret))
+}
+
+// SnapshotContext implements hub.ContextGraph. A failed history read is
+// returned as a *historyError.
+func (t *timeline) SnapshotContext(ctx context.Context, from, to time.Time, opt agg.Options) (graph.Snapshot, error) {
+	boundary := t.memoryStart(t.now())
+	if t.store == nil || boundary.IsZero() || !from.Before(boundary) || !to.After(from) {
+		return t.mem.Snapshot(from, to, opt), nil
+	}
+	storeTo := to
+	if storeTo.After(boundary) {
+		storeTo = boundary
+	}
+	p, err := t.cache.get(ctx, partKey{from.Truncate(time.Minute).UnixNano(), ceilMinute(storeTo).UnixNano()}, t.readPart)
+	if err != nil {
+		if ctx.Err() != nil {
+			return graph.Snapshot{}, ctx.Err()
+		}
+		return graph.Snapshot{}, &historyError{from: from, to: storeTo, err: err}
+	}
+	effFrom, effTo := from, to
+	if !p.ext.Empty() && p.ext.From.Before(effFrom) {
+		effFrom = p.ext.From
+	}
+	if !to.After(boundary) {
+		if p.ext.To.After(effTo) {
+			effTo = p.ext.To
+		}
+		return p.agg.Snapshot(effFrom, effTo, opt), nil
+	}
+	recent, err := t.mem.Export(boundary, to, time.Minute)
+	if err != nil {
+		return graph.Snapshot{}, fmt.Errorf("timeline: export memory: %w", err)
+	}
+	a := agg.New(t.scratch)
+	if err := a.Import(p.rollups); err != nil {
+		return graph.Snapshot{}, &historyError{from: from, to: storeTo, err: err}
+	}
+	if err := a.Import(recent); err != nil {
+		return graph.Snapshot{}, fmt.Errorf("timeline: merge memory: %w", err)
+	}
+	return a.Snapshot(effFrom, effTo, opt), nil
+}
+
+// readPart reads the stored range of k from the store, merged at its start.
+func (t *timeline) readPart(ctx context.Context, k partKey) (*part, error) {
+	from, to := time.Unix(0, k.from), time.Unix(0, k.to)
+	r, ext, err := t.store.ReadMerged(ctx, from, to, from, t.scratch)
+	if err != nil {
+		return nil, err
+	}
+	a := agg.New(t.scratch)
+	if err := a.Import(r); err != nil {
+		return nil, err
+	}
+	return &part{rollups: r, agg: a, ext: ext}, nil
+}
+
+// ceilMinute rounds t up to a whole minute.
+func ceilMinute(t time.Time) time.Time {
+	m := t.Truncate(time.Minute)
+	if m.Before(t) {
+		m = m.Add(time.Minute)
+	}
+	return m
+}
+
+// historyError is a range whose history could not be read. It answers an
+// HTTP request with 500 and a message naming the range and the cause.
+type historyError struct {
+	from, to time.Time
+	err      error
+}
+
+func (e *historyError) Error() string {
+	return fmt.Sprintf("cannot read the history of %s..%s: %v",
+		e.from.UTC().Format(time.RFC3339), e.to.UTC().Format(time.RFC3339), e.err)
+}
+
+func (e *historyError) Unwrap() error { return e.err }
+
+// As lets the server's error handler answer with the message, whatever
+// wraps the error on its way (the hub, an exporter).
+func (e *historyError) As(target any) bool {
+	if he, ok := target.(**echo.HTTPError); ok {
+		*he = &echo.HTTPError{Code: http.StatusInternalServerError, Message: e.Error(), Internal: e.err}
+		return true
+	}
+	return false
+}
+
+// part is one stored range, merged: its rollups (one per edge operation,
+// all at the range start), an aggregator holding them, and what the store
+// had. Both are only read once built.
+type part struct {
+	rollups agg.Rollups
+	agg     *agg.Aggregator
+	ext     history.Extent
+}
+
+// partKey is a stored range, Unix nanoseconds, minute-aligned.
+type partKey struct{ from, to int64 }
+
+// partCache keeps recently used parts, at most maxEntries holding at most
+// maxRollups rollups together, and reads each part once however many
+// requests ask for it at the same time.
+type partCache struct {
+	maxEntries, maxRollups int
+
+	mu      sync.Mutex
+	entries map[partKey]*list.Element // of *partEntry
+	lru     *list.List                // most recently used first
+	rollups int                       // held by ready entries
+}
+
+type partEntry struct {
+	key   partKey
+	ready chan struct{} // closed once p or err is set
+	p     *part
+	err   error
+}
+
+func newPartCache(maxEntries, maxRollups int) *partCache {
+	return &partCache{maxEntries: maxEntries, maxRollups: maxRollups, entries: map[partKey]*list.Element{}, lru: list.New()}
+}
+
+// get returns the part of k, reading it with read when it is not cached.
+// The read is not cancelled with ctx (other requests may wait for it, and
+// its result is kept), but get returns when ctx ends. Failed reads are not
+// kept.
+func (c *partCache) get(ctx context.Context, k partKey, read func(context.Context, partKey) (*part, error)) (*part, error) {
+	c.mu.Lock()
+	el, ok := c.entries[k]
+	var e *partEntry
+	if ok {
+		e = el.Value.(*partEntry)
+		c.lru.MoveToFront(el)
+	} else {
+		e = &partEntry{key: k, ready: make(chan struct{})}
+		c.entries[k] = c.lru.PushFront(e)
+	}
+	c.mu.Unlock()
+	if !ok {
+		go c.fill(context.WithoutCancel(ctx), e, read)
+	}
+	select {
+	case <-e.ready:
+		return e.p, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fill reads e's part, then keeps it within the bounds or drops it.
+func (c *partCache) fill(ctx context.Context, e *partEntry, read func(context.Context, partKey) (*part, error)) {
+	p, err := read(ctx, e.key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.p, e.err = p, err
+	close(e.ready)
+	if err != nil {
+		c.remove(e)
+		return
+	}
+	c.rollups += len(p.rollups.Edges)
+	c.trim()
+}
+
+// trim drops the least recently used ready entries past the bounds, never
+// the newest one. Must be called holding c.mu.
+func (c *partCache) trim() {
+	for el := c.lru.Back(); el != nil && el != c.lru.Front() && (c.lru.Len() > c.maxEntries || c.rollups > c.maxRollups); {
+		prev := el.Prev()
+		if e := el.Value.(*partEntry); e.p != nil {
+			c.remove(e)
+		}
+		el = prev
+	}
+}
+
+// remove forgets e. Must be called holding c.mu.
+func (c *partCache) remove(e *partEntry) {
+	el, ok := c.entries[e.key]
+	if !ok || el.Value.(*partEntry) != e {
+		return
+	}
+	if e.p != nil {
+		c.rollups -= len(e.p.rollups.Edges)
+	}
+	c.lru.Remove(el)
+	delete(c.entries, e.key)
+}
+
+// len returns the number of cached parts, ready or being read.
+func (c *partCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
