@@ -37,13 +37,16 @@ func EventsRange(v graph.View, scale time.Duration, now time.Time) (from, to tim
 }
 
 // EventsURL is the events API address of the changes of v's elements
-// (its focus and filters; the range is from and to) at most limit of them.
+// (its focus and filters) from from to to (zero: now), at most limit of
+// them.
 func EventsURL(page *url.URL, v graph.View, token string, from, to time.Time, limit int) string {
 	q := url.Values{
 		"view":  {LiveView(v).Encode()},
 		"from":  {from.UTC().Format(time.RFC3339)},
-		"to":    {to.UTC().Format(time.RFC3339)},
 		"limit": {strconv.Itoa(limit)},
+	}
+	if !to.IsZero() { // else up to now
+		q.Set("to", to.UTC().Format(time.RFC3339))
 	}
 	if token != "" {
 		q.Set(ParamAccessToken, token)

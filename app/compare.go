@@ -261,8 +261,10 @@ func (c *comparePanel) post(ctx app.Context, compare string) {
 	ctx.NewActionWithValue(actionHistory, historyNav{View: c.View, Params: p})
 }
 
-func (c *comparePanel) onPreset(ctx app.Context, e app.Event) {
-	v := value(ctx)
+func (c *comparePanel) onPreset(ctx app.Context, e app.Event) { c.choose(ctx, value(ctx)) }
+
+// choose applies a preset, or opens the custom range inputs for "custom".
+func (c *comparePanel) choose(ctx app.Context, v string) {
 	if v == "custom" {
 		c.custom = true
 		c.fillCustom()
@@ -290,7 +292,11 @@ func (c *comparePanel) fillCustom() {
 func (c *comparePanel) onFrom(ctx app.Context, e app.Event) { c.from = value(ctx) }
 func (c *comparePanel) onTo(ctx app.Context, e app.Event)   { c.to = value(ctx) }
 
-func (c *comparePanel) onApply(ctx app.Context, e app.Event) {
+func (c *comparePanel) onApply(ctx app.Context, e app.Event) { c.apply(ctx) }
+
+// apply compares with the custom range entered, or says what is wrong
+// with it.
+func (c *comparePanel) apply(ctx app.Context) {
 	if r, msg := c.customRange(); msg != "" {
 		c.inputErr = msg
 	} else {

@@ -88,6 +88,9 @@ func (p *mapPage) syncHistory(ctx app.Context, now time.Time) {
 	}
 	scale := p.sliderScale(now)
 	from, to := EventsRange(p.s.view, scale, now)
+	if !p.s.view.Fixed() {
+		to = time.Time{} // up to the server's now
+	}
 	p.events.sync(ctx, eventsKey(p.s.view, scale), EventsURL(p.s.page, p.s.view, p.s.token, from, to, eventsLimit),
 		refresh(eventsRefresh), now)
 }

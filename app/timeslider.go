@@ -240,13 +240,20 @@ func (s *timeSlider) onMove(ctx app.Context, e app.Event) {
 	}
 }
 
-func (s *timeSlider) onLive(ctx app.Context, e app.Event) {
+func (s *timeSlider) onLive(ctx app.Context, e app.Event) { s.goLive(ctx) }
+
+// goLive returns to the moving window and ends a replay.
+func (s *timeSlider) goLive(ctx app.Context) {
 	p := s.Params
 	p.Replay = false
 	s.post(ctx, LiveView(s.View), p)
 }
 
-func (s *timeSlider) onPlay(ctx app.Context, e app.Event) {
+func (s *timeSlider) onPlay(ctx app.Context, e app.Event) { s.togglePlay(ctx) }
+
+// togglePlay starts or pauses the replay; a replay started from the live
+// View starts at the beginning of the slider's span.
+func (s *timeSlider) togglePlay(ctx app.Context) {
 	p := s.Params
 	p.Replay = !p.Replay
 	v := s.View
@@ -257,26 +264,35 @@ func (s *timeSlider) onPlay(ctx app.Context, e app.Event) {
 }
 
 func (s *timeSlider) onSpeed(ctx app.Context, e app.Event) {
-	n, err := strconv.Atoi(value(ctx))
-	if err != nil {
-		return
+	if n, err := strconv.Atoi(value(ctx)); err == nil {
+		s.setSpeed(ctx, n)
 	}
+}
+
+// setSpeed sets the replay speed.
+func (s *timeSlider) setSpeed(ctx app.Context, n int) {
 	p := s.Params
 	p.Speed = n
 	s.post(ctx, s.View, p)
 }
 
 func (s *timeSlider) onScale(ctx app.Context, e app.Event) {
-	d := scaleFromLabel(ctx.JSSrc().Get("dataset").Get("scale").String())
-	if d == 0 {
-		return
+	if d := scaleFromLabel(ctx.JSSrc().Get("dataset").Get("scale").String()); d > 0 {
+		s.setScale(ctx, d)
 	}
+}
+
+// setScale sets the slider's span.
+func (s *timeSlider) setScale(ctx app.Context, d time.Duration) {
 	p := s.Params
 	p.Scale = d
 	s.post(ctx, s.View, p)
 }
 
-func (s *timeSlider) onCompare(ctx app.Context, e app.Event) {
+func (s *timeSlider) onCompare(ctx app.Context, e app.Event) { s.toggleCompare(ctx) }
+
+// toggleCompare turns compare mode on (against the previous window) or off.
+func (s *timeSlider) toggleCompare(ctx app.Context) {
 	p := s.Params
 	if p.Compare == "" {
 		p.Compare = ComparePrevious
