@@ -43,6 +43,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/sources", s.getSources)
 	api.GET("/sparkline", s.getSparkline)
 	api.GET("/events", s.getEvents)
+	api.GET("/diff", s.getDiff)
 	api.GET("/stream", emb.stream(s.hub))
 	api.POST("/tokens", emb.mint)
 
