@@ -148,7 +148,7 @@ func (s *Server) parseDiff(q url.Values, now time.Time) (diffRequest, error) {
 	for _, r := range []struct {
 		name string
 		r    timeRange
-	}{{diffParamA, req.a}, {diffParamB, req.b}} {
+	}{{diffParamB, req.b}, {diffParamA, req.a}} { // b first: a may derive from it
 		if err := s.checkRange(r.name, r.r, now); err != nil {
 			return req, err
 		}
