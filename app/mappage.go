@@ -19,12 +19,8 @@ type mapPage struct {
 	labels   LabelMode
 	theme    string
 	help     bool
+	share    bool
 	keys     app.Func
-	// cmp and events are the comparison and the change list (maphistory.go);
-	// replayAt is when the replay last stepped.
-	cmp      compareState
-	events   eventsState
-	replayAt time.Time
 }
 
 // newMapPage returns the map page before it connects.
@@ -38,10 +34,7 @@ func (p *mapPage) OnMount(ctx app.Context) {
 	p.theme, p.labels = loadPrefs(ctx)
 	applyTheme(p.theme)
 	ctx.Page().SetTitle("spanmap")
-	p.s.onTick = p.historyTick
 	p.s.start(ctx)
-	p.syncHistory(ctx, time.Now())
-	ctx.Handle(actionHistory, p.handleHistory)
 	ctx.Handle(actionSelect, p.handleSelect)
 	ctx.Handle(actionFocus, p.handleSelect)
 	ctx.Handle(actionView, p.handleView)
@@ -49,6 +42,7 @@ func (p *mapPage) OnMount(ctx app.Context) {
 	ctx.Handle(actionPause, p.handlePause)
 	ctx.Handle(actionLabels, p.handleLabels)
 	ctx.Handle(actionTheme, p.handleTheme)
+	ctx.Handle(actionShare, p.handleShare)
 	p.keys = listenKeys(ctx, p.shortcut)
 }
 
@@ -56,7 +50,6 @@ func (p *mapPage) OnMount(ctx app.Context) {
 func (p *mapPage) OnNav(ctx app.Context) {
 	if p.s.started {
 		p.s.nav(ctx)
-		p.syncHistory(ctx, time.Now())
 	}
 }
 
@@ -75,14 +68,14 @@ func (p *mapPage) handleSelect(ctx app.Context, a app.Action) {
 
 func (p *mapPage) handleView(ctx app.Context, a app.Action) {
 	if v, ok := a.Value.(graph.View); ok {
-		ctx.Navigate(HistoryURL(PathMap, v, p.s.token, p.s.hist))
+		ctx.Navigate(PageURL(PathMap, v, p.s.token))
 	}
 }
 
 func (p *mapPage) handleFocusView(ctx app.Context, a app.Action) {
 	if id, ok := a.Value.(string); ok && id != "" {
 		p.selected = Selection{Kind: KindNode, ID: id}
-		ctx.Navigate(HistoryURL(PathMap, Focused(p.s.view, id), p.s.token, p.s.hist))
+		ctx.Navigate(PageURL(PathMap, Focused(p.s.view, id), p.s.token))
 	}
 }
 
@@ -128,20 +121,13 @@ func (p *mapPage) onHelp(ctx app.Context, e app.Event)  { p.help = !p.help }
 
 // Render draws the page.
 func (p *mapPage) Render() app.UI {
-	mapClass := "map-area"
-	if p.s.hist.Compare != "" {
-		mapClass += " comparing"
-	}
 	return app.Div().Class("spanmap", "theme-"+p.theme).Body(
 		p.renderToolbar(),
 		p.renderBanners(),
-		p.renderHistoryBar(),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar sidebar-left").Body(p.renderControls()),
-			app.Main().Class(mapClass).Body(p.renderMap()...),
-			app.Aside().Class("sidebar sidebar-right").Body(
-				app.If(p.s.hist.Compare != "", p.renderCompare),
-				p.renderDetails(), p.renderHotspots(), p.renderChanges()),
+			app.Main().Class("map-area").Body(p.renderMap()...),
+			app.Aside().Class("sidebar sidebar-right").Body(p.renderDetails(), p.renderHotspots()),
 		),
 		p.renderStatusBar(),
 		app.If(p.help, p.renderHelp),
@@ -160,7 +146,7 @@ func (p *mapPage) renderToolbar() app.UI {
 		search,
 		p.renderLive(),
 		app.Div().Class("toolbar-spacer"),
-		p.renderExport(),
+		p.renderShare(),
 		app.Button().Class("button small").Title("switch theme (t)").OnClick(p.onTheme).Text(themeLabel),
 		app.Button().Class("icon-button").Title("keyboard shortcuts").Aria("label", "keyboard shortcuts").
 			Aria("expanded", p.help).OnClick(p.onHelp).Text("?"),
@@ -176,19 +162,6 @@ func (p *mapPage) renderLive() app.UI {
 	l.Age = p.s.age().Truncate(time.Second)
 	l.HasData = p.s.live.have
 	return l
-}
-
-func (p *mapPage) renderExport() app.UI {
-	links := []app.UI{
-		app.A().Href(PageURL(PathEmbed, p.s.view, p.s.token)).Target("_blank").Text("embed page (iframe)"),
-	}
-	for _, f := range ExportFormats() {
-		links = append(links, app.A().Href(ExportURL(f[0], p.s.view, p.s.token)).Target("_blank").Text(f[1]))
-	}
-	return app.Details().Class("menu").Body(
-		app.Summary().Class("button small").Text("share"),
-		app.Div().Class("menu-items").Body(links...),
-	)
 }
 
 func (p *mapPage) renderBanners() app.UI {
@@ -228,13 +201,8 @@ func (p *mapPage) renderMap() []app.UI {
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
 	canvas.FitKey = p.s.shownView
-	if p.comparing() {
-		canvas.Snapshot = p.cmp.val.Graph
-		canvas.Highlights = CompareHighlights(p.cmp.val)
-		canvas.FitKey = "compare|" + p.cmp.valKey
-	}
 	out := []app.UI{canvas}
-	if st := p.s.state(); st != stateMap && !p.comparing() {
+	if st := p.s.state(); st != stateMap {
 		e := newEmptyState()
 		e.State = st
 		e.Err = p.s.conn.err
@@ -244,15 +212,12 @@ func (p *mapPage) renderMap() []app.UI {
 	if p.s.loading && len(p.s.shown.Nodes) > 0 {
 		out = append(out, app.Div().Class("loading-badge").Role("status").Text("loading view…"))
 	}
-	if p.s.hist.Compare != "" {
-		out = append(out, p.renderCompareBadge())
-	}
 	return out
 }
 
 func (p *mapPage) renderDetails() app.UI {
 	d := newDetailsPanel()
-	d.Snapshot = p.mapSnapshot()
+	d.Snapshot = p.s.shown
 	d.Selected = p.selected
 	d.Sources = p.s.sources
 	d.SparkBase = p.s.sparkBase

@@ -79,17 +79,29 @@ func TestMapPage_Render_states(t *testing.T) {
 	}
 }
 
-func TestMapPage_Render_shareLinks(t *testing.T) {
-	p := pageWithSession(t, "http://h/?focus=cart&access_token=t", nil)
+// The header's share button opens the share dialog for the page's View:
+// snippets on the page's server without its access token, downloads with
+// it.
+func TestMapPage_Render_share(t *testing.T) {
+	p := pageWithSession(t, "http://h/?focus=cart&access_token=t", func(s *session) { s.page, _ = url.Parse("http://h/?focus=cart&access_token=t") })
+	if html := app.HTMLString(p); !strings.Contains(html, `aria-expanded="false"`) || strings.Contains(html, "share-dialog") {
+		t.Error("the share dialog is open before the button is pressed")
+	}
+	p.onShare(app.Context{}, app.Event{})
 	html := app.HTMLString(p)
 	for _, w := range []string{
-		`href="/embed?focus=cart&access_token=t"`,
+		`class="share-dialog"`,
+		`<iframe src=\"http://h/embed?focus=cart\"`,
 		`href="/api/v1/graph.svg?focus=cart&access_token=t"`,
-		`href="/api/v1/graph.mmd?focus=cart&access_token=t"`,
+		`href="/api/v1/graph.png?focus=cart&access_token=t"`,
 	} {
 		if !strings.Contains(html, w) {
 			t.Errorf("missing %s", w)
 		}
+	}
+	p.handleShare(app.Context{}, app.Action{Name: actionShare})
+	if strings.Contains(app.HTMLString(p), "share-dialog") {
+		t.Error("the dialog's close action did not close it")
 	}
 }
 
