@@ -21,6 +21,11 @@ type mapPage struct {
 	help     bool
 	share    bool
 	keys     app.Func
+	// cmp and events are the comparison and the change list (maphistory.go);
+	// replayAt is when the replay last stepped.
+	cmp      compareState
+	events   eventsState
+	replayAt time.Time
 }
 
 // newMapPage returns the map page before it connects.
@@ -34,7 +39,10 @@ func (p *mapPage) OnMount(ctx app.Context) {
 	p.theme, p.labels = loadPrefs(ctx)
 	applyTheme(p.theme)
 	ctx.Page().SetTitle("spanmap")
+	p.s.onTick = p.historyTick
 	p.s.start(ctx)
+	p.syncHistory(ctx, time.Now())
+	ctx.Handle(actionHistory, p.handleHistory)
 	ctx.Handle(actionSelect, p.handleSelect)
 	ctx.Handle(actionFocus, p.handleSelect)
 	ctx.Handle(actionView, p.handleView)
@@ -50,6 +58,7 @@ func (p *mapPage) OnMount(ctx app.Context) {
 func (p *mapPage) OnNav(ctx app.Context) {
 	if p.s.started {
 		p.s.nav(ctx)
+		p.syncHistory(ctx, time.Now())
 	}
 }
 
@@ -68,14 +77,14 @@ func (p *mapPage) handleSelect(ctx app.Context, a app.Action) {
 
 func (p *mapPage) handleView(ctx app.Context, a app.Action) {
 	if v, ok := a.Value.(graph.View); ok {
-		ctx.Navigate(PageURL(PathMap, v, p.s.token))
+		ctx.Navigate(HistoryURL(PathMap, v, p.s.token, p.s.hist))
 	}
 }
 
 func (p *mapPage) handleFocusView(ctx app.Context, a app.Action) {
 	if id, ok := a.Value.(string); ok && id != "" {
 		p.selected = Selection{Kind: KindNode, ID: id}
-		ctx.Navigate(PageURL(PathMap, Focused(p.s.view, id), p.s.token))
+		ctx.Navigate(HistoryURL(PathMap, Focused(p.s.view, id), p.s.token, p.s.hist))
 	}
 }
 
@@ -121,13 +130,20 @@ func (p *mapPage) onHelp(ctx app.Context, e app.Event)  { p.help = !p.help }
 
 // Render draws the page.
 func (p *mapPage) Render() app.UI {
+	mapClass := "map-area"
+	if p.s.hist.Compare != "" {
+		mapClass += " comparing"
+	}
 	return app.Div().Class("spanmap", "theme-"+p.theme).Body(
 		p.renderToolbar(),
 		p.renderBanners(),
+		p.renderHistoryBar(),
 		app.Div().Class("layout").Body(
 			app.Aside().Class("sidebar sidebar-left").Body(p.renderControls()),
-			app.Main().Class("map-area").Body(p.renderMap()...),
-			app.Aside().Class("sidebar sidebar-right").Body(p.renderDetails(), p.renderHotspots()),
+			app.Main().Class(mapClass).Body(p.renderMap()...),
+			app.Aside().Class("sidebar sidebar-right").Body(
+				app.If(p.s.hist.Compare != "", p.renderCompare),
+				p.renderDetails(), p.renderHotspots(), p.renderChanges()),
 		),
 		p.renderStatusBar(),
 		app.If(p.help, p.renderHelp),
@@ -201,8 +217,13 @@ func (p *mapPage) renderMap() []app.UI {
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
 	canvas.FitKey = p.s.shownView
+	if p.comparing() {
+		canvas.Snapshot = p.cmp.val.Graph
+		canvas.Highlights = CompareHighlights(p.cmp.val)
+		canvas.FitKey = "compare|" + p.cmp.valKey
+	}
 	out := []app.UI{canvas}
-	if st := p.s.state(); st != stateMap {
+	if st := p.s.state(); st != stateMap && !p.comparing() {
 		e := newEmptyState()
 		e.State = st
 		e.Err = p.s.conn.err
@@ -212,12 +233,15 @@ func (p *mapPage) renderMap() []app.UI {
 	if p.s.loading && len(p.s.shown.Nodes) > 0 {
 		out = append(out, app.Div().Class("loading-badge").Role("status").Text("loading view…"))
 	}
+	if p.s.hist.Compare != "" {
+		out = append(out, p.renderCompareBadge())
+	}
 	return out
 }
 
 func (p *mapPage) renderDetails() app.UI {
 	d := newDetailsPanel()
-	d.Snapshot = p.s.shown
+	d.Snapshot = p.mapSnapshot()
 	d.Selected = p.selected
 	d.Sources = p.s.sources
 	d.SparkBase = p.s.sparkBase
