@@ -8,9 +8,13 @@
 // one-minute width: counts, latency sketches, exemplar candidates and
 // dropped-span counts of every edge operation seen in the minute. Minutes
 // older than Options.HourlyAfter are merged into one key per hour in the
-// "hours" bucket; both are deleted past Options.Retention. The "meta" bucket
+// "hours" bucket; both are deleted past Options.Retention. The "events"
+// bucket holds the topology-change events (graph.Event as JSON) keyed by
+// their time in Unix milliseconds and a sequence number, listed newest first
+// by ListEvents and deleted past the same retention. The "meta" bucket
 // records the schema version; a store written by a newer spanmap is refused
-// rather than misread.
+// rather than misread. Adding a bucket keeps the schema version: older
+// stores get the bucket when opened, and older spanmaps ignore it.
 //
 // bbolt rather than pebble: the store is a single file (easy to back up, move
 // or delete), pure Go (no cgo, cross-compiles like the rest of spanmap),
@@ -28,6 +32,9 @@
 // the disk. Calls landing in a minute older than that after it was last
 // written are kept in memory only. On shutdown the server flushes once more
 // after the ingest pipeline has drained.
+//
+// Stats counts flushes, their failures and duration, minute rollups and
+// events written, and reads the file's size, for /metrics.
 //
 // Restoring: Restore imports the stored minutes of a time range into an
 // aggregator, normally the aggregator's retention before now, before the
