@@ -274,6 +274,14 @@ func TestTimeSlider_Render_states(t *testing.T) {
 		}
 	}
 
+	s.setPreview(20)
+	if html := app.HTMLString(s); !strings.Contains(html, "to 2026-11-24 11:15:00 – 11:20:00 UTC") {
+		t.Error("a drag does not preview its range")
+	}
+	if s.setPreview(61); s.preview != -1 {
+		t.Error("dragging back to the View's position keeps a preview")
+	}
+
 	s.View = fixedView(t0.Add(-3*time.Hour), t0.Add(-3*time.Hour+5*time.Minute))
 	s.Params = HistoryParams{Replay: true, Speed: 30, Compare: ComparePrevious}
 	html = app.HTMLString(s)

@@ -230,8 +230,25 @@ func (s *timeSlider) move(ctx app.Context, i int) {
 
 func (s *timeSlider) onPreview(ctx app.Context, e app.Event) {
 	if i, err := strconv.Atoi(value(ctx)); err == nil {
-		s.preview = i
+		s.setPreview(i)
 	}
+}
+
+// setPreview shows where a drag would go; back at the View's own
+// position (no change event follows) there is nothing to preview.
+func (s *timeSlider) setPreview(i int) {
+	s.preview = i
+	if i == s.viewPos(s.axis()) {
+		s.preview = -1
+	}
+}
+
+// viewPos is the slider position of the View's end.
+func (s *timeSlider) viewPos(a sliderAxis) int {
+	if !s.View.Fixed() {
+		return a.Max
+	}
+	return a.Pos(s.View.To)
 }
 
 func (s *timeSlider) onMove(ctx app.Context, e app.Event) {
@@ -307,10 +324,7 @@ func (s *timeSlider) Render() app.UI {
 	scale := s.scale()
 	a := s.axis()
 	live := !s.View.Fixed()
-	pos := a.Max
-	if !live {
-		pos = a.Pos(s.View.To)
-	}
+	pos := s.viewPos(a)
 	label := FormatRange(s.View)
 	if s.preview >= 0 {
 		pos = s.preview
