@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/spanmap/spanmap/graph"
 )
 
@@ -37,14 +36,49 @@ func bigSnapshot(n int) graph.Snapshot {
 	return s
 }
 
-func BenchmarkMapCanvas_Render(b *testing.B) {
-	for _, n := range []int{50, 300} {
-		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
-			c := newMapCanvas()
-			c.Snapshot = bigSnapshot(n)
+// tickSnapshot returns s at the next version with the figures of every
+// tenth edge changed, as a live diff leaves it: the other edges and the
+// nodes are the same values.
+func tickSnapshot(s graph.Snapshot, tick int) graph.Snapshot {
+	out := s
+	out.Version++
+	out.Edges = append([]graph.Edge(nil), s.Edges...)
+	for i := range out.Edges {
+		if (i+tick)%10 == 0 {
+			out.Edges[i].Calls++
+			out.Edges[i].Rate += 1.5
+		}
+	}
+	return out
+}
+
+// BenchmarkMapCanvas_draw measures the Go side of drawing the map layers
+// (descriptions, geometry and the reconciler's comparison) into an
+// in-memory DOM: the first draw, and a live update in which a tenth of the
+// edges changed figures.
+func BenchmarkMapCanvas_draw(b *testing.B) {
+	for _, n := range []int{50, 500} {
+		b.Run(fmt.Sprintf("first/nodes=%d", n), func(b *testing.B) {
+			s := bigSnapshot(n)
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = c.Render()
+				c := newMapCanvas()
+				c.Snapshot = s
+				newTestMap(c).draw()
+			}
+		})
+		b.Run(fmt.Sprintf("update/nodes=%d", n), func(b *testing.B) {
+			c := newMapCanvas()
+			c.Snapshot = bigSnapshot(n)
+			c.vp.K = 0.4
+			m := newTestMap(c)
+			m.draw()
+			tick := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				tick++
+				c.Snapshot = tickSnapshot(c.Snapshot, tick)
+				m.draw()
 			}
 		})
 	}
@@ -61,7 +95,7 @@ func BenchmarkRankHotspots(b *testing.B) {
 func TestMapCanvas_Render_bigGraph(t *testing.T) {
 	c := newMapCanvas()
 	c.Snapshot = bigSnapshot(300)
-	html := app.HTMLString(c)
+	html := drawnHTML(c)
 	if n := countMatches(html, `data-node-id=`); n != 300 {
 		t.Errorf("%d nodes drawn, want 300", n)
 	}

@@ -33,14 +33,23 @@ type mapCanvas struct {
 	// Compact hides the legend (embed mode shows it folded).
 	Compact bool
 
-	vp        Viewport
-	fittedKey string
-	hasFit    bool
-	collapsed map[string]bool
-	width     float64
-	height    float64
-	drag      dragState
-	wheel     app.Func
+	vp          Viewport
+	fittedKey   string
+	hasFit      bool
+	collapsed   map[string]bool
+	collapseGen int // counts changes of collapsed
+	width       float64
+	height      float64
+	drag        dragState
+	wheel       app.Func
+	// ctx is the mount context, to draw the layers after each render.
+	ctx     app.Context
+	mounted bool
+	layers  mapLayers
+	// inTree renders the layer contents as go-app elements, where there
+	// is no DOM to draw them into (server-side rendering and tests of
+	// whole pages).
+	inTree bool
 }
 
 // dragState tracks one pointer gesture on the map.
@@ -61,7 +70,7 @@ type dragState struct {
 func newMapCanvas() *mapCanvas {
 	return &mapCanvas{
 		vp: IdentityViewport(), width: 1000, height: 700,
-		collapsed: map[string]bool{}, Labels: LabelRate,
+		collapsed: map[string]bool{}, Labels: LabelRate, inTree: app.IsServer,
 	}
 }
 
@@ -69,8 +78,10 @@ func newMapCanvas() *mapCanvas {
 // preventDefault synchronously, which go-app's dispatched handlers cannot)
 // and registers the canvas actions.
 func (c *mapCanvas) OnMount(ctx app.Context) {
+	c.ctx, c.mounted = ctx, true
 	c.measure(ctx)
 	c.autoFit()
+	ctx.Defer(c.flushLayers)
 	ctx.Handle(actionFit, c.handleFit)
 	ctx.Handle(actionZoom, c.handleZoom)
 	ctx.Handle(actionFocus, c.handleFocus)
@@ -95,8 +106,10 @@ func (c *mapCanvas) OnMount(ctx app.Context) {
 	svg.Call("addEventListener", "wheel", c.wheel, map[string]any{"passive": false})
 }
 
-// OnDismount releases the wheel listener.
+// OnDismount releases the wheel listener and forgets the drawn layers.
 func (c *mapCanvas) OnDismount() {
+	c.mounted = false
+	c.resetLayers()
 	if c.wheel != nil {
 		c.wheel.Release()
 		c.wheel = nil
@@ -203,6 +216,7 @@ func (c *mapCanvas) toggleGroup(id string) {
 	} else {
 		c.collapsed[id] = true
 	}
+	c.collapseGen++
 }
 
 // pointerPos returns the event position relative to the element the
@@ -298,17 +312,13 @@ func (c *mapCanvas) onZoomIn(ctx app.Context, e app.Event)  { c.zoomBy(ZoomStep)
 func (c *mapCanvas) onZoomOut(ctx app.Context, e app.Event) { c.zoomBy(1 / ZoomStep) }
 func (c *mapCanvas) onFit(ctx app.Context, e app.Event)     { c.fit() }
 
-// Render draws the map and its overlays.
+// Render draws the map's shell and overlays. The layers are empty <g>
+// elements that flushLayers fills once go-app has updated the page.
 func (c *mapCanvas) Render() app.UI {
-	d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
-	cls := "map-canvas"
-	if c.drag.moved {
-		cls += " panning"
+	if c.mounted {
+		c.ctx.Defer(c.flushLayers)
 	}
-	if !c.vp.ShowLabels() {
-		cls += " zoomed-out"
-	}
-	return app.Div().Class(cls).Body(
+	return app.Div().Class(c.canvasClass()).Body(
 		svgElem("svg").
 			Class("map-svg").
 			Attr("role", "img").
@@ -319,17 +329,51 @@ func (c *mapCanvas) Render() app.UI {
 			On("pointerleave", c.onPointerLeave).
 			Body(
 				markers(),
-				svgElem("g").Class("viewport").Attr("transform", c.vp.Transform()).Body(
-					d.groupLayer(),
-					d.edgeLayer(),
-					d.nodeLayer(),
-					d.labelLayer(),
-				),
+				svgElem("g").Class("viewport").Attr("transform", c.vp.Transform()).Body(c.renderLayers()...),
 			),
 		c.renderZoomControls(),
 		c.renderMinimap(),
 		app.If(!c.Compact, func() app.UI { return newLegend() }),
 	)
+}
+
+// renderLayers returns the layer elements: empty, for drawLayers to fill,
+// or with their contents when inTree.
+func (c *mapCanvas) renderLayers() []app.UI {
+	var contents [len(layerClasses)][]keyed
+	if c.inTree {
+		d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
+		contents = d.layers()
+	}
+	out := make([]app.UI, len(layerClasses))
+	for i, cls := range layerClasses {
+		body := make([]app.UI, len(contents[i]))
+		for j := range contents[i] {
+			body[j] = contents[i][j].El.ui()
+		}
+		out[i] = svgElem("g").Class(cls).Body(body...)
+	}
+	return out
+}
+
+// canvasClass is the class of the map container: the zoom classes hide
+// node texts that would not be legible, and a selection dims what is not
+// next to it (see the map rules of spanmap.css).
+func (c *mapCanvas) canvasClass() string {
+	cls := "map-canvas"
+	if c.drag.moved {
+		cls += " panning"
+	}
+	if !c.vp.ShowLabels() {
+		cls += " " + classZoomedOut
+	}
+	if c.vp.K < NodeLabelZoom {
+		cls += " " + classZoomedFar
+	}
+	if !c.Selected.IsZero() {
+		cls += " " + classHasSelection
+	}
+	return cls
 }
 
 func (c *mapCanvas) renderZoomControls() app.UI {

@@ -69,10 +69,46 @@ func hasClass(attrs map[string]string, names ...string) bool {
 	return true
 }
 
+// testMap draws a canvas the way the browser does: go-app renders the
+// shell, and drawLayers fills the layers, here in a fakeDOM.
+type testMap struct {
+	c       *mapCanvas
+	dom     *fakeDOM
+	parents [len(layerClasses)]domRef
+}
+
+func newTestMap(c *mapCanvas) *testMap {
+	c.inTree = false
+	m := &testMap{c: c, dom: newFakeDOM()}
+	for i, cls := range layerClasses {
+		m.parents[i] = &fakeEl{tag: "g", attrs: []vattr{{"class", cls}}}
+	}
+	return m
+}
+
+// draw brings the layers up to date and returns what drawLayers did.
+func (m *testMap) draw() ([len(layerClasses)]syncStats, bool) {
+	return m.c.drawLayers(m.dom, m.parents)
+}
+
+// html draws and returns the shell's markup followed by the layers'.
+func (m *testMap) html() string {
+	m.draw()
+	var b strings.Builder
+	b.WriteString(app.HTMLString(m.c))
+	for _, p := range m.parents {
+		p.(*fakeEl).html(&b)
+	}
+	return b.String()
+}
+
+// drawnHTML is the markup of c drawn once.
+func drawnHTML(c *mapCanvas) string { return newTestMap(c).html() }
+
 func TestMapCanvas_Render_elementsCarryIDs(t *testing.T) {
 	c := newMapCanvas()
 	c.Snapshot = sampleSnapshot()
-	html := app.HTMLString(c)
+	html := drawnHTML(c)
 
 	if n := countMatches(html, `data-node-id=`); n != 4 {
 		t.Errorf("%d elements with data-node-id, want 4", n)
@@ -116,17 +152,18 @@ func TestMapCanvas_Render_elementsCarryIDs(t *testing.T) {
 
 func TestMapCanvas_Render_labelsHiddenWhenZoomedOut(t *testing.T) {
 	tests := []struct {
-		name       string
-		k          float64
-		mode       LabelMode
-		wantLabels int
-		wantNames  bool
+		name        string
+		k           float64
+		mode        LabelMode
+		wantLabels  int
+		wantFigures bool
+		wantNames   bool
 	}{
-		{"full zoom rate", 1, LabelRate, 3, true},
-		{"full zoom p99", 1, LabelP99, 3, true},
-		{"labels off", 1, LabelNone, 0, true},
-		{"mid zoom hides edge labels", 0.4, LabelRate, 0, true},
-		{"far zoom hides names", 0.2, LabelRate, 0, false},
+		{"full zoom rate", 1, LabelRate, 3, true, true},
+		{"full zoom p99", 1, LabelP99, 3, true, true},
+		{"labels off", 1, LabelNone, 0, true, true},
+		{"mid zoom hides edge labels and node figures", 0.4, LabelRate, 0, false, true},
+		{"far zoom hides names", 0.2, LabelRate, 0, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,12 +171,24 @@ func TestMapCanvas_Render_labelsHiddenWhenZoomedOut(t *testing.T) {
 			c.Snapshot = sampleSnapshot()
 			c.Labels = tt.mode
 			c.vp.K = tt.k
-			html := app.HTMLString(c)
+			html := drawnHTML(c)
 			if n := countMatches(html, `data-label-for=`); n != tt.wantLabels {
 				t.Errorf("%d edge labels, want %d", n, tt.wantLabels)
 			}
-			if got := strings.Contains(html, `class="node-label"`); got != tt.wantNames {
-				t.Errorf("node names shown = %v, want %v", got, tt.wantNames)
+			// Node texts stay drawn; the container's classes hide them
+			// (spanmap.css), so zooming does not redraw every node.
+			if n := countMatches(html, `class="node-label[ "]`); n != 4 {
+				t.Errorf("%d node names drawn, want 4", n)
+			}
+			canvas := tagAttrs(html, "class", c.canvasClass())
+			if canvas == nil {
+				t.Fatalf("no map container with class %q", c.canvasClass())
+			}
+			if got := !hasClass(canvas, classZoomedOut); got != tt.wantFigures {
+				t.Errorf("node figures shown = %v, want %v (class %q)", got, tt.wantFigures, canvas["class"])
+			}
+			if got := !hasClass(canvas, classZoomedFar); got != tt.wantNames {
+				t.Errorf("node names shown = %v, want %v (class %q)", got, tt.wantNames, canvas["class"])
 			}
 		})
 	}
@@ -149,19 +198,25 @@ func TestMapCanvas_Render_selectionDimsOthers(t *testing.T) {
 	c := newMapCanvas()
 	c.Snapshot = sampleSnapshot()
 	c.Selected = Selection{Kind: KindNode, ID: "checkout"}
-	c.Highlights = Changes{Edges: map[string]string{"user->frontend": ClassNew}, Nodes: map[string]string{"checkout": ClassSpike}}
-	html := app.HTMLString(c)
+	c.Highlights = Changes{Edges: map[string]string{"user->frontend": ClassNew}, Nodes: map[string]string{"checkout": "is-spike cmp-regressed"}}
+	html := drawnHTML(c)
+	// The container dims every element not marked near.
+	if canvas := tagAttrs(html, "class", c.canvasClass()); canvas == nil || !hasClass(canvas, "map-canvas", classHasSelection) {
+		t.Errorf("map container class %q, want %s", c.canvasClass(), classHasSelection)
+	}
 	tests := []struct {
 		attr, id string
 		want     []string
 		not      []string
 	}{
-		{"data-node-id", "checkout", []string{"node", "selected", "is-spike", "health-failing"}, []string{"dim"}},
-		{"data-node-id", "frontend", []string{"node"}, []string{"dim", "selected"}},
-		{"data-node-id", "database:pg", []string{"node", "virtual", "kind-database"}, []string{"dim"}},
-		{"data-node-id", "user", []string{"node", "virtual", "dim"}, nil},
-		{"data-edge-id", "user->frontend", []string{"edge", "is-new", "dim"}, nil},
-		{"data-edge-id", "frontend->checkout", []string{"edge", "health-failing"}, []string{"dim"}},
+		{"data-node-id", "checkout", []string{"node", "selected", "near", "is-spike", "cmp-regressed", "health-failing"}, nil},
+		{"data-node-id", "frontend", []string{"node", "near"}, []string{"selected"}},
+		{"data-node-id", "database:pg", []string{"node", "virtual", "kind-database", "near"}, nil},
+		{"data-node-id", "user", []string{"node", "virtual"}, []string{"near"}},
+		{"data-edge-id", "user->frontend", []string{"edge", "is-new"}, []string{"near"}},
+		{"data-edge-id", "frontend->checkout", []string{"edge", "health-failing", "near"}, nil},
+		{"data-label-for", "user->frontend", []string{"edge-label"}, []string{"near"}},
+		{"data-label-for", "checkout->database:pg", []string{"edge-label", "near"}, nil},
 	}
 	for _, tt := range tests {
 		attrs := tagAttrs(html, tt.attr, tt.id)
@@ -224,12 +279,13 @@ func TestMapCanvas_Fit_andFocus(t *testing.T) {
 func TestMapCanvas_ToggleGroup_collapses(t *testing.T) {
 	c := newMapCanvas()
 	c.Snapshot = groupedSnapshot()
-	html := app.HTMLString(c)
+	m := newTestMap(c)
+	html := m.html()
 	if !strings.Contains(html, `data-group-id="ns/shop"`) || countMatches(html, `data-node-id=`) != 4 {
 		t.Fatalf("expanded group not drawn:\n%s", html)
 	}
 	c.toggleGroup("ns/shop")
-	html = app.HTMLString(c)
+	html = m.html()
 	if countMatches(html, `data-node-id=`) != 3 || !strings.Contains(html, `data-node-id="ns/shop"`) {
 		t.Errorf("collapsed group not drawn as one node")
 	}
@@ -237,7 +293,7 @@ func TestMapCanvas_ToggleGroup_collapses(t *testing.T) {
 		t.Error("merged edge missing")
 	}
 	c.toggleGroup("ns/shop")
-	if html = app.HTMLString(c); countMatches(html, `data-node-id=`) != 4 {
+	if html = m.html(); countMatches(html, `data-node-id=`) != 4 {
 		t.Error("group did not expand again")
 	}
 }
@@ -262,10 +318,105 @@ func TestMapCanvas_Load_inTestEngine(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
+	for i, cls := range layerClasses {
+		if err := app.TestMatch(c, app.TestUIDescriptor{
+			Path:     app.TestPath(0, 0, 1, i),
+			Expected: svgElem("g").Class(cls),
+		}); err != nil {
+			t.Error(err)
+		}
+	}
 	if err := app.TestMatch(c, app.TestUIDescriptor{
 		Path:     app.TestPath(0, 1, 0),
 		Expected: app.Button().Class("icon-button").Title("zoom in (+)").Aria("label", "zoom in").OnClick(c.onZoomIn),
 	}); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestMapCanvas_Render_inTreeMatchesDrawnLayers(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = groupedSnapshot()
+	c.Selected = Selection{Kind: KindNode, ID: "pay"}
+	c.Highlights = Changes{Edges: map[string]string{"pay->db": ClassSpike}}
+	drawn := drawnHTML(c)
+	c.inTree = true
+	tree := app.HTMLString(c)
+	for _, attr := range []string{"data-node-id", "data-edge-id", "data-label-for", "data-group-id"} {
+		if a, b := countMatches(tree, attr+"="), countMatches(drawn, attr+"="); a != b || a == 0 {
+			t.Errorf("%d elements with %s in the go-app tree, %d drawn", a, attr, b)
+		}
+	}
+	for _, id := range []string{"orders", "pay", "web", "db"} {
+		if a, b := tagAttrs(tree, "data-node-id", id), tagAttrs(drawn, "data-node-id", id); a["class"] != b["class"] || a["transform"] != b["transform"] {
+			t.Errorf("node %s: %v in the go-app tree, %v drawn", id, a, b)
+		}
+	}
+}
+
+func TestMapCanvas_drawLayers_incremental(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = bigSnapshot(60)
+	m := newTestMap(c)
+	st, drew := m.draw()
+	if !drew || st[2].Created != 60 || st[1].Created != len(c.Snapshot.Edges) {
+		t.Fatalf("first draw %+v (drew %v), want 60 nodes and %d edges created", st, drew, len(c.Snapshot.Edges))
+	}
+
+	// Nothing shown changed: a pan, or a zoom within the label thresholds.
+	c.vp = c.vp.Pan(30, 10).ZoomAt(1.1, 0, 0)
+	if st, drew := m.draw(); drew {
+		t.Errorf("pan and zoom redrew the layers: %+v", st)
+	}
+
+	// A live update: a tenth of the edges have new figures.
+	before := m.dom.total()
+	c.Snapshot = tickSnapshot(c.Snapshot, 0)
+	changed := 0
+	for i := range c.Snapshot.Edges {
+		if i%10 == 0 {
+			changed++
+		}
+	}
+	st, _ = m.draw()
+	if st[1] != (syncStats{Updated: changed}) || st[2] != (syncStats{}) || st[0] != (syncStats{}) {
+		t.Errorf("update of %d edges: %+v", changed, st)
+	}
+	if st[3].Updated > changed || st[3].Created+st[3].Removed+st[3].Moved > 0 {
+		t.Errorf("labels after the update of %d edges: %+v", changed, st[3])
+	}
+	// Each changed edge: its width (two paths) and its tooltip, and maybe
+	// its label.
+	if ops := m.dom.total() - before; ops > 5*changed {
+		t.Errorf("%d DOM operations for %d changed edges", ops, changed)
+	}
+
+	// Selecting a node marks its neighbourhood only; the container's
+	// class dims the rest.
+	c.Selected = Selection{Kind: KindNode, ID: c.Snapshot.Nodes[5].ID}
+	near := neighbourhood(c.Snapshot, c.Selected)
+	st, _ = m.draw()
+	if got := st[1].Updated + st[2].Updated; got != len(near) {
+		t.Errorf("selection updated %d edges and nodes, want the %d near it: %+v", got, len(near), st)
+	}
+	html := m.html()
+	if a := tagAttrs(html, "data-node-id", c.Selected.ID); !hasClass(a, "selected", classNear) {
+		t.Errorf("selected node class %q", a["class"])
+	}
+}
+
+func TestMapCanvas_drawLayers_redrawsNewLayerElements(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = sampleSnapshot()
+	m := newTestMap(c)
+	m.draw()
+	// go-app mounted the layers anew: the new elements are filled again.
+	m2 := newTestMap(c)
+	m2.dom = m.dom
+	if st, drew := m2.draw(); !drew || st[2].Created != 4 {
+		t.Errorf("draw into new layer elements: %+v (drew %v), want 4 nodes created", st, drew)
+	}
+	if n := countMatches(m2.html(), `data-node-id=`); n != 4 {
+		t.Errorf("%d nodes in the new layer elements", n)
 	}
 }

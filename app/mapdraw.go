@@ -7,18 +7,34 @@ import (
 	"github.com/spanmap/spanmap/graph"
 )
 
-// svgNS is the SVG namespace; go-app creates elements in it with
-// createElementNS.
+// svgNS is the SVG namespace; go-app and the layer reconciler create
+// elements in it with createElementNS.
 const svgNS = "http://www.w3.org/2000/svg"
 
 // NodeLabelZoom is the scale below which node names are hidden (edge
 // labels and node figures already disappear below LabelZoom).
 const NodeLabelZoom = 0.3
 
+// Classes of the map container that CSS reads, so that zooming and
+// selecting do not rewrite every element.
+const (
+	// classZoomedOut hides node figures (below LabelZoom).
+	classZoomedOut = "zoomed-out"
+	// classZoomedFar hides node names too (below NodeLabelZoom).
+	classZoomedFar = "zoomed-far"
+	// classHasSelection dims the elements not marked classNear.
+	classHasSelection = "has-selection"
+	// classNear marks the selection and its neighbourhood.
+	classNear = "near"
+)
+
+// Map layers, bottom to top: the class of each layer's <g>.
+var layerClasses = [...]string{"layer-groups", "layer-edges", "layer-nodes", "layer-labels"}
+
 // svgElem returns an SVG element.
 func svgElem(tag string) app.HTMLElem { return app.Elem(tag).XMLNS(svgNS) }
 
-// drawing is everything one render of the map needs, computed once.
+// drawing is everything one draw of the map needs, computed once.
 type drawing struct {
 	snap       graph.Snapshot
 	nodes      map[string]graph.Node
@@ -28,7 +44,8 @@ type drawing struct {
 	near       map[string]bool // node and edge IDs adjacent to the selection
 	labels     LabelMode
 	highlights Changes
-	vp         Viewport
+	showLabels bool      // edge labels are legible at this zoom
+	geo        *geoCache // nil: compute every path and shape
 }
 
 // newDrawing prepares snap for drawing: groups collapsed, unpositioned
@@ -40,7 +57,7 @@ func newDrawing(snap graph.Snapshot, collapsed map[string]bool, sel Selection, l
 	d := drawing{
 		snap: snap, nodes: make(map[string]graph.Node, len(snap.Nodes)),
 		groups: groups, collapsed: collapsed, selected: sel,
-		labels: labels, highlights: hl, vp: vp,
+		labels: labels, highlights: hl, showLabels: vp.ShowLabels(),
 	}
 	for _, n := range snap.Nodes {
 		d.nodes[n.ID] = n
@@ -99,15 +116,17 @@ func classes(names ...string) string {
 	return strings.Join(out, " ")
 }
 
-// state returns the selection, dimming and highlight classes of id.
-func (d drawing) state(id string) (selected, dim string) {
+// state returns the selection classes of id: "selected" for the
+// selection, "near" for it and its neighbourhood. The map container's
+// classHasSelection dims every element without "near".
+func (d *drawing) state(id string) (selected, near string) {
 	if d.selected.ID == id {
 		selected = "selected"
 	}
-	if d.near != nil && !d.near[id] {
-		dim = "dim"
+	if d.near[id] {
+		near = classNear
 	}
-	return selected, dim
+	return selected, near
 }
 
 // markers defines one arrow head per health state, in user space so that
@@ -129,59 +148,113 @@ func markers() app.UI {
 	return svgElem("defs").Body(ms...)
 }
 
+// layers returns the contents of every layer, in layerClasses order.
+func (d *drawing) layers() [len(layerClasses)][]keyed {
+	return [...][]keyed{d.groupLayer(), d.edgeLayer(), d.nodeLayer(), d.labelLayer()}
+}
+
+// elem returns an element description.
+func elem(tag string, attrs ...vattr) velem { return velem{Tag: tag, Attrs: attrs} }
+
+// attr returns an attribute.
+func attr(name, value string) vattr { return vattr{Name: name, Value: value} }
+
+// withText returns v with text content s.
+func (v velem) withText(s string) velem { v.Text = s; return v }
+
+// with returns v with children kids.
+func (v velem) with(kids ...velem) velem { v.Kids = kids; return v }
+
 // groupLayer draws the frames of the expanded groups.
-func (d drawing) groupLayer() app.UI {
-	var out []app.UI
+func (d *drawing) groupLayer() []keyed {
+	var out []keyed
 	for _, g := range d.groups {
 		if d.collapsed[g.ID] {
 			continue
 		}
-		out = append(out, svgElem("g").
-			Class("group", HealthStyleOf(g.Health).Class).
-			DataSet("group-id", g.ID).
-			Body(
-				svgElem("title").Text("group "+g.Label+": click the header to collapse"),
-				svgElem("rect").Class("group-box").
-					Attr("x", fmtNum(g.Box.X)).Attr("y", fmtNum(g.Box.Y)).
-					Attr("width", fmtNum(g.Box.W)).Attr("height", fmtNum(g.Box.H)).
-					Attr("rx", "6"),
-				svgElem("text").Class("group-label").
-					Attr("x", fmtNum(g.Box.X+8)).Attr("y", fmtNum(g.Box.Y+15)).
-					Text("▾ "+g.Label),
-			))
+		out = append(out, keyed{Key: g.ID, El: elem("g",
+			attr("class", classes("group", HealthStyleOf(g.Health).Class)),
+			attr("data-group-id", g.ID),
+		).with(
+			elem("title").withText("group "+g.Label+": click the header to collapse"),
+			elem("rect", attr("class", "group-box"),
+				attr("x", fmtNum(g.Box.X)), attr("y", fmtNum(g.Box.Y)),
+				attr("width", fmtNum(g.Box.W)), attr("height", fmtNum(g.Box.H)),
+				attr("rx", "6")),
+			elem("text", attr("class", "group-label"),
+				attr("x", fmtNum(g.Box.X+8)), attr("y", fmtNum(g.Box.Y+15))).
+				withText("▾ "+g.Label),
+		)})
 	}
-	return svgElem("g").Class("layer-groups").Body(out...)
+	return out
 }
 
 // edgeLayer draws the edges, each with a wide transparent hit path.
-func (d drawing) edgeLayer() app.UI {
-	out := make([]app.UI, 0, len(d.snap.Edges))
+func (d *drawing) edgeLayer() []keyed {
+	out := make([]keyed, 0, len(d.snap.Edges))
 	for _, e := range d.snap.Edges {
 		from, to := d.nodes[e.From], d.nodes[e.To]
-		path, _ := EdgePath(e, from, to)
+		path, _ := d.geo.edgePath(e, from, to)
 		if path == "" {
+			continue
+		}
+		sel, near := d.state(e.ID)
+		in := edgeIn{
+			id: e.ID, op: e.Operation, path: path,
+			fromID: from.ID, fromLabel: nodeLabel(from), toLabel: nodeLabel(to),
+			kind: e.Kind, health: e.Health,
+			rate: e.Rate, errRate: e.ErrorRate, p50: e.Latency.P50, p99: e.Latency.P99,
+			hl: d.highlights.Edges[e.ID], selected: sel != "", near: near != "",
+		}
+		cache := d.edgeDescs()
+		if v, ok := cache.get(e.ID, in); ok {
+			out = append(out, keyed{Key: e.ID, El: v})
 			continue
 		}
 		st := HealthStyleOf(e.Health)
 		w := EdgeWidth(e.Rate) + st.ExtraWidth
-		sel, dim := d.state(e.ID)
-		line := svgElem("path").Class("edge-line").
-			Attr("d", path).
-			Attr("stroke-width", fmtNum(w)).
-			Attr("marker-end", "url(#arrow-"+st.Class+")")
+		line := elem("path", attr("class", "edge-line"),
+			attr("d", path),
+			attr("stroke-width", fmtNum(w)),
+			attr("marker-end", "url(#arrow-"+st.Class+")"))
 		if st.Dash != "" {
-			line = line.Attr("stroke-dasharray", st.Dash)
+			line.Attrs = append(line.Attrs, attr("stroke-dasharray", st.Dash))
 		}
-		out = append(out, svgElem("g").
-			Class(classes("edge", "edge-"+string(e.Kind), st.Class, d.highlights.Edges[e.ID], sel, dim)).
-			DataSet("edge-id", e.ID).
-			Body(
-				svgElem("title").Text(edgeTitle(e, from, to)),
-				svgElem("path").Class("edge-hit").Attr("d", path).Attr("stroke-width", fmtNum(w+10)),
-				line,
-			))
+		v := elem("g",
+			attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near)),
+			attr("data-edge-id", e.ID),
+		).with(
+			elem("title").withText(edgeTitle(e, from, to)),
+			elem("path", attr("class", "edge-hit"), attr("d", path), attr("stroke-width", fmtNum(w+10))),
+			line,
+		)
+		cache.put(e.ID, in, v)
+		out = append(out, keyed{Key: e.ID, El: v})
 	}
-	return svgElem("g").Class("layer-edges").Body(out...)
+	return out
+}
+
+// edgeDescs, nodeDescs and labelDescs are the description caches, nil
+// when the drawing has no cache.
+func (d *drawing) edgeDescs() *descCache[edgeIn] {
+	if d.geo == nil {
+		return nil
+	}
+	return &d.geo.edgeDesc
+}
+
+func (d *drawing) nodeDescs() *descCache[nodeIn] {
+	if d.geo == nil {
+		return nil
+	}
+	return &d.geo.nodeDesc
+}
+
+func (d *drawing) labelDescs() *descCache[labelIn] {
+	if d.geo == nil {
+		return nil
+	}
+	return &d.geo.labelDesc
 }
 
 // edgeTitle is the tooltip of an edge.
@@ -198,24 +271,38 @@ func edgeTitle(e graph.Edge, from, to graph.Node) string {
 }
 
 // nodeLayer draws the nodes.
-func (d drawing) nodeLayer() app.UI {
-	out := make([]app.UI, 0, len(d.snap.Nodes))
-	showName := d.vp.K >= NodeLabelZoom
-	showFigures := d.vp.ShowLabels()
+func (d *drawing) nodeLayer() []keyed {
+	out := make([]keyed, 0, len(d.snap.Nodes))
 	for _, n := range d.snap.Nodes {
 		if n.Pos == nil {
 			continue
 		}
-		out = append(out, d.node(n, showName, showFigures))
+		sel, near := d.state(n.ID)
+		in := nodeIn{
+			id: n.ID, name: n.Name, namespace: n.Namespace, kind: n.Kind, health: n.Health,
+			pos: *n.Pos, w: n.Width, h: n.Height,
+			calls: n.Stats.Calls, rate: n.Stats.Rate, errRate: n.Stats.ErrorRate, p99: n.Stats.Latency.P99,
+			hl: d.highlights.Nodes[n.ID], selected: sel != "", near: near != "",
+			collapsible: n.Kind == graph.NodeGroup && d.collapsed[n.ID],
+		}
+		cache := d.nodeDescs()
+		v, ok := cache.get(n.ID, in)
+		if !ok {
+			v = d.node(n)
+			cache.put(n.ID, in, v)
+		}
+		out = append(out, keyed{Key: n.ID, El: v})
 	}
-	return svgElem("g").Class("layer-nodes").Body(out...)
+	return out
 }
 
-func (d drawing) node(n graph.Node, showName, showFigures bool) app.UI {
+// node draws one node. Its name and figures are always drawn; the map
+// container's zoom classes hide them when they would not be legible.
+func (d *drawing) node(n graph.Node) velem {
 	w, h := nodeSize(n)
-	outline, detail := NodeShape(n.Kind, w, h)
+	outline, detail := d.geo.nodeShape(n.Kind, w, h)
 	st := HealthStyleOf(n.Health)
-	sel, dim := d.state(n.ID)
+	sel, near := d.state(n.ID)
 	kind := n.Kind
 	if kind == "" {
 		kind = graph.NodeService
@@ -225,44 +312,42 @@ func (d drawing) node(n graph.Node, showName, showFigures bool) app.UI {
 		virtual = "virtual"
 	}
 	label := nodeLabel(n)
-	g := svgElem("g").
-		Class(classes("node", "kind-"+string(kind), st.Class, virtual, d.highlights.Nodes[n.ID], sel, dim)).
-		DataSet("node-id", n.ID).
-		Attr("transform", "translate("+fmtNum(n.Pos.X)+","+fmtNum(n.Pos.Y)+")")
+	g := elem("g",
+		attr("class", classes("node", "kind-"+string(kind), st.Class, virtual, d.highlights.Nodes[n.ID], sel, near)),
+		attr("data-node-id", n.ID))
 	collapsible := kind == graph.NodeGroup && d.collapsed[n.ID]
 	if collapsible {
-		g = g.DataSet("group-id", n.ID)
+		g.Attrs = append(g.Attrs, attr("data-group-id", n.ID))
 		label = "▸ " + label
 	}
-	body := []app.UI{
-		svgElem("title").Text(nodeTitle(n, collapsible)),
-		svgElem("path").Class("node-shape").Attr("d", outline),
-	}
+	g.Attrs = append(g.Attrs, attr("transform", "translate("+fmtNum(n.Pos.X)+","+fmtNum(n.Pos.Y)+")"))
+	body := make([]velem, 0, 6)
+	body = append(body,
+		elem("title").withText(nodeTitle(n, collapsible)),
+		elem("path", attr("class", "node-shape"), attr("d", outline)))
 	if detail != "" {
-		body = append(body, svgElem("path").Class("node-detail").Attr("d", detail))
+		body = append(body, elem("path", attr("class", "node-detail"), attr("d", detail)))
 	}
-	nameY, figures := 4.0, ""
-	if showFigures && (n.Stats.Calls > 0 || n.Stats.Rate > 0) {
-		nameY, figures = -2, FormatRate(n.Stats.Rate)+" · "+FormatPercent(n.Stats.ErrorRate)
+	nameY, nameClass, figures := "4", "node-label", ""
+	if n.Stats.Calls > 0 || n.Stats.Rate > 0 {
+		nameY, nameClass = "-2", "node-label with-figures"
+		figures = FormatRate(n.Stats.Rate) + " · " + FormatPercent(n.Stats.ErrorRate)
 	}
-	if showName {
-		body = append(body, svgElem("text").Class("node-label").
-			Attr("y", fmtNum(nameY)).Attr("text-anchor", "middle").
-			Text(truncate(label, int((w-16)/charWidth))))
-	}
+	body = append(body, elem("text", attr("class", nameClass), attr("y", nameY), attr("text-anchor", "middle")).
+		withText(truncate(label, int((w-16)/charWidth))))
 	if figures != "" {
-		body = append(body, svgElem("text").Class("node-figures").
-			Attr("y", "13").Attr("text-anchor", "middle").Text(figures))
+		body = append(body, elem("text", attr("class", "node-figures"), attr("y", "13"), attr("text-anchor", "middle")).
+			withText(figures))
 	}
 	if st.Symbol != "" {
-		body = append(body, svgElem("g").Class("node-badge").
-			Attr("transform", "translate("+fmtNum(w/2-2)+","+fmtNum(-h/2+2)+")").
-			Body(
-				svgElem("circle").Attr("r", "8"),
-				svgElem("text").Attr("text-anchor", "middle").Attr("y", "4").Text(st.Symbol),
-			))
+		body = append(body, elem("g", attr("class", "node-badge"),
+			attr("transform", "translate("+fmtNum(w/2-2)+","+fmtNum(-h/2+2)+")")).with(
+			elem("circle", attr("r", "8")),
+			elem("text", attr("text-anchor", "middle"), attr("y", "4")).withText(st.Symbol),
+		))
 	}
-	return g.Body(body...)
+	g.Kids = body
+	return g
 }
 
 // nodeTitle is the tooltip of a node.
@@ -280,30 +365,36 @@ func nodeTitle(n graph.Node, collapsible bool) string {
 
 // labelLayer draws the edge labels above everything else, when the zoom
 // makes them legible and a label mode is on.
-func (d drawing) labelLayer() app.UI {
-	g := svgElem("g").Class("layer-labels")
-	if !d.vp.ShowLabels() || d.labels == LabelNone {
-		return g
+func (d *drawing) labelLayer() []keyed {
+	if !d.showLabels || d.labels == LabelNone {
+		return nil
 	}
-	out := make([]app.UI, 0, len(d.snap.Edges))
+	out := make([]keyed, 0, len(d.snap.Edges))
 	for _, e := range d.snap.Edges {
 		text := EdgeLabel(e, d.labels)
 		if text == "" {
 			continue
 		}
-		path, at := EdgePath(e, d.nodes[e.From], d.nodes[e.To])
+		path, at := d.geo.edgePath(e, d.nodes[e.From], d.nodes[e.To])
 		if path == "" {
 			continue
 		}
-		_, dim := d.state(e.ID)
-		out = append(out, svgElem("text").
-			Class(classes("edge-label", HealthStyleOf(e.Health).Class, dim)).
-			Attr("data-label-for", e.ID).
-			Attr("x", fmtNum(at.X)).Attr("y", fmtNum(at.Y-4)).
-			Attr("text-anchor", "middle").
-			Text(text))
+		_, near := d.state(e.ID)
+		in := labelIn{text: text, at: at, health: e.Health, near: near != ""}
+		cache := d.labelDescs()
+		v, ok := cache.get(e.ID, in)
+		if !ok {
+			v = elem("text",
+				attr("class", classes("edge-label", HealthStyleOf(e.Health).Class, near)),
+				attr("data-label-for", e.ID),
+				attr("x", fmtNum(at.X)), attr("y", fmtNum(at.Y-4)),
+				attr("text-anchor", "middle"),
+			).withText(text)
+			cache.put(e.ID, in, v)
+		}
+		out = append(out, keyed{Key: e.ID, El: v})
 	}
-	return g.Body(out...)
+	return out
 }
 
 // truncate shortens s to at most n runes, ending with "…" when cut.

@@ -136,7 +136,8 @@ func TestDetails_edgeClick_showsFigures(t *testing.T) {
 	cls := eval[map[string]string](p, `(() => {
 		const out = {};
 		document.querySelectorAll('svg.map-svg [data-edge-id], svg.map-svg [data-node-id]').forEach(e => {
-			out[e.getAttribute('data-edge-id') || e.getAttribute('data-node-id')] = ' ' + e.getAttribute('class') + ' ';
+			const dim = getComputedStyle(e).opacity < 1 ? ' dimmed' : '';
+			out[e.getAttribute('data-edge-id') || e.getAttribute('data-node-id')] = ' ' + e.getAttribute('class') + dim + ' ';
 		});
 		return out;
 	})()`)
@@ -145,9 +146,9 @@ func TestDetails_edgeClick_showsFigures(t *testing.T) {
 		switch {
 		case el == id && !strings.Contains(c, " selected "):
 			t.Errorf("clicked edge has classes %q, want selected", c)
-		case near && strings.Contains(c, " dim "):
+		case near && strings.Contains(c, " dimmed "):
 			t.Errorf("%s next to the selection is dimmed: %q", el, c)
-		case !near && !strings.Contains(c, " dim "):
+		case !near && !strings.Contains(c, " dimmed "):
 			t.Errorf("%s away from the selection is not dimmed: %q", el, c)
 		}
 	}

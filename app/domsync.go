@@ -1,0 +1,312 @@
+package app
+
+import (
+	"slices"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// The map's layers hold thousands of elements. Rebuilding them as go-app
+// elements on every update makes go-app compare the whole tree, so the
+// layers are drawn by a keyed reconciler instead: go-app renders each layer
+// as an empty <g>, and layerSync fills it through the DOM directly,
+// touching only the elements whose description changed.
+
+// velem describes one element: a pure value, compared with the previous
+// description of the same key to find what to change in the DOM.
+type velem struct {
+	// Tag is the SVG tag name.
+	Tag string
+	// Attrs are the attributes, class included, in a fixed order.
+	Attrs []vattr
+	// Text is the text content of an element without children.
+	Text string
+	// Kids are the child elements, matched by position.
+	Kids []velem
+}
+
+// vattr is one attribute of a velem.
+type vattr struct{ Name, Value string }
+
+// keyed is a top-level element of a layer and its key, unique in the layer.
+type keyed struct {
+	Key string
+	El  velem
+}
+
+// attr returns the value of the attribute name, and whether it is set.
+func (v *velem) attr(name string) (string, bool) {
+	for _, a := range v.Attrs {
+		if a.Name == name {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// equal reports whether v and o describe the same element.
+func (v *velem) equal(o *velem) bool {
+	if v.Tag == o.Tag && v.Text == o.Text && sameArray(v.Attrs, o.Attrs) && sameArray(v.Kids, o.Kids) {
+		return true // the same description, reused from a cache
+	}
+	if v.Tag != o.Tag || v.Text != o.Text || !slices.Equal(v.Attrs, o.Attrs) || len(v.Kids) != len(o.Kids) {
+		return false
+	}
+	for i := range v.Kids {
+		if !v.Kids[i].equal(&o.Kids[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ui returns v as a go-app element.
+func (v *velem) ui() app.UI {
+	e := svgElem(v.Tag)
+	for _, a := range v.Attrs {
+		e = e.Attr(a.Name, a.Value)
+	}
+	if len(v.Kids) == 0 {
+		if v.Text != "" {
+			e = e.Text(v.Text)
+		}
+		return e
+	}
+	kids := make([]app.UI, len(v.Kids))
+	for i := range v.Kids {
+		kids[i] = v.Kids[i].ui()
+	}
+	return e.Body(kids...)
+}
+
+// sameArray reports whether a and b are the same slice of one array.
+func sameArray[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// domRef is an element of the DOM a domOps writes to.
+type domRef any
+
+// domOps are the DOM operations the reconciler needs. jsDOM is the
+// browser's; tests use an in-memory one.
+type domOps interface {
+	create(tag string) domRef
+	setAttr(el domRef, name, value string)
+	removeAttr(el domRef, name string)
+	setText(el domRef, text string)
+	// insertBefore inserts or moves el under parent before next, at the
+	// end when next is nil.
+	insertBefore(parent, el, next domRef)
+	remove(parent, el domRef)
+	// same reports whether a and b are the same element.
+	same(a, b domRef) bool
+}
+
+// domNode is a drawn element and its drawn children.
+type domNode struct {
+	el   domRef
+	kids []domNode
+}
+
+// syncStats counts what one layerSync.sync did.
+type syncStats struct {
+	Created, Updated, Removed, Moved int
+}
+
+// layerSync keeps the children of one layer element equal to a list of
+// keyed descriptions, remembering what it drew.
+type layerSync struct {
+	parent domRef
+	drawn  map[string]*drawnElem
+	order  []string // keys in DOM order
+}
+
+type drawnElem struct {
+	desc velem
+	node domNode
+}
+
+// sync makes parent's children match want, in order. When parent is not
+// the element drawn into before (the layer was mounted anew), it starts
+// from an empty layer.
+func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
+	var st syncStats
+	if l.drawn == nil || l.parent == nil || !dom.same(l.parent, parent) {
+		l.parent, l.drawn, l.order = parent, map[string]*drawnElem{}, nil
+	}
+	wanted := make(map[string]bool, len(want))
+	for i := range want {
+		wanted[want[i].Key] = true
+	}
+	kept := make([]string, 0, len(l.order))
+	for _, k := range l.order {
+		if wanted[k] {
+			kept = append(kept, k)
+			continue
+		}
+		dom.remove(parent, l.drawn[k].node.el)
+		delete(l.drawn, k)
+		st.Removed++
+	}
+	// Elements that stay keep their relative order (lists sorted by ID
+	// do), so only new ones are inserted; otherwise every element is
+	// moved into place.
+	inOrder := true
+	j := 0
+	for i := range want {
+		if _, ok := l.drawn[want[i].Key]; ok {
+			if j >= len(kept) || kept[j] != want[i].Key {
+				inOrder = false
+				break
+			}
+			j++
+		}
+	}
+	order := make([]string, 0, len(want))
+	var next domRef
+	seen := make(map[string]bool, len(want))
+	for i := len(want) - 1; i >= 0; i-- {
+		w := &want[i]
+		if seen[w.Key] {
+			continue // a duplicate key: the first one wins
+		}
+		seen[w.Key] = true
+		d, ok := l.drawn[w.Key]
+		switch {
+		case !ok:
+			d = &drawnElem{desc: w.El, node: build(dom, &w.El)}
+			l.drawn[w.Key] = d
+			dom.insertBefore(parent, d.node.el, next)
+			st.Created++
+		default:
+			if !d.desc.equal(&w.El) {
+				d.node = patch(dom, d.node, &d.desc, &w.El)
+				d.desc = w.El
+				st.Updated++
+			}
+			if !inOrder {
+				dom.insertBefore(parent, d.node.el, next)
+				st.Moved++
+			}
+		}
+		next = d.node.el
+		order = append(order, w.Key)
+	}
+	slices.Reverse(order)
+	l.order = order
+	return st
+}
+
+// build creates the element v describes, with its children.
+func build(dom domOps, v *velem) domNode {
+	n := domNode{el: dom.create(v.Tag)}
+	for _, a := range v.Attrs {
+		dom.setAttr(n.el, a.Name, a.Value)
+	}
+	if len(v.Kids) == 0 {
+		if v.Text != "" {
+			dom.setText(n.el, v.Text)
+		}
+		return n
+	}
+	n.kids = make([]domNode, len(v.Kids))
+	for i := range v.Kids {
+		n.kids[i] = build(dom, &v.Kids[i])
+		dom.insertBefore(n.el, n.kids[i].el, nil)
+	}
+	return n
+}
+
+// patch changes the drawn element n from old to v. An element whose tag
+// changed is replaced; children are matched by position, and rebuilt when
+// their number or tags changed.
+func patch(dom domOps, n domNode, old, v *velem) domNode {
+	if old.Tag != v.Tag {
+		return build(dom, v) // callers never change a top-level tag
+	}
+	for _, a := range v.Attrs {
+		if was, ok := old.attr(a.Name); !ok || was != a.Value {
+			dom.setAttr(n.el, a.Name, a.Value)
+		}
+	}
+	for _, a := range old.Attrs {
+		if _, ok := v.attr(a.Name); !ok {
+			dom.removeAttr(n.el, a.Name)
+		}
+	}
+	if sameShape(old.Kids, v.Kids) {
+		for i := range v.Kids {
+			if !old.Kids[i].equal(&v.Kids[i]) {
+				n.kids[i] = patch(dom, n.kids[i], &old.Kids[i], &v.Kids[i])
+			}
+		}
+		if len(v.Kids) == 0 && old.Text != v.Text {
+			dom.setText(n.el, v.Text)
+		}
+		return n
+	}
+	for _, k := range n.kids {
+		dom.remove(n.el, k.el)
+	}
+	if len(old.Kids) == 0 && old.Text != "" {
+		dom.setText(n.el, "")
+	}
+	n.kids = nil
+	if len(v.Kids) == 0 {
+		if v.Text != "" {
+			dom.setText(n.el, v.Text)
+		}
+		return n
+	}
+	n.kids = make([]domNode, len(v.Kids))
+	for i := range v.Kids {
+		n.kids[i] = build(dom, &v.Kids[i])
+		dom.insertBefore(n.el, n.kids[i].el, nil)
+	}
+	return n
+}
+
+// sameShape reports whether two child lists have the same tags in order.
+func sameShape(a, b []velem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Tag != b[i].Tag {
+			return false
+		}
+	}
+	return true
+}
+
+// jsDOM writes to the browser's DOM through go-app's JS bridge. Outside a
+// browser go-app's values do nothing, and neither does jsDOM.
+type jsDOM struct{ doc app.Value }
+
+func newJSDOM() jsDOM { return jsDOM{doc: app.Window().Get("document")} }
+
+func (d jsDOM) create(tag string) domRef { return d.doc.Call("createElementNS", svgNS, tag) }
+
+func (d jsDOM) setAttr(el domRef, name, value string) {
+	el.(app.Value).Call("setAttribute", name, value)
+}
+
+func (d jsDOM) removeAttr(el domRef, name string) { el.(app.Value).Call("removeAttribute", name) }
+
+func (d jsDOM) setText(el domRef, text string) { el.(app.Value).Set("textContent", text) }
+
+func (d jsDOM) insertBefore(parent, el, next domRef) {
+	if next == nil {
+		parent.(app.Value).Call("insertBefore", el, nil)
+		return
+	}
+	parent.(app.Value).Call("insertBefore", el, next)
+}
+
+func (d jsDOM) remove(parent, el domRef) { parent.(app.Value).Call("removeChild", el) }
+
+func (d jsDOM) same(a, b domRef) bool {
+	av, ok1 := a.(app.Value)
+	bv, ok2 := b.(app.Value)
+	return ok1 && ok2 && av.Truthy() && av.Equal(bv)
+}

@@ -1,0 +1,98 @@
+package app
+
+import (
+	"maps"
+	"unsafe"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+	"github.com/spanmap/spanmap/graph"
+)
+
+// mapLayers draws the layer contents of one mounted canvas with a
+// layerSync per layer, and skips the work when nothing they show changed
+// (a pan or zoom within the same label thresholds).
+type mapLayers struct {
+	sync  [len(layerClasses)]layerSync
+	geo   geoCache
+	key   drawKey
+	hl    Changes
+	drawn bool
+}
+
+// drawKey is what the layer contents depend on. Snapshots are immutable
+// values, so the same node and edge arrays mean the same graph.
+type drawKey struct {
+	nodes      *graph.Node
+	nNodes     int
+	edges      *graph.Edge
+	nEdges     int
+	version    uint64
+	collapsed  int
+	selected   Selection
+	labels     LabelMode
+	showLabels bool
+}
+
+// drawKey returns the key of what c shows now.
+func (c *mapCanvas) drawKey() drawKey {
+	return drawKey{
+		nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes),
+		edges: unsafe.SliceData(c.Snapshot.Edges), nEdges: len(c.Snapshot.Edges),
+		version: c.Snapshot.Version, collapsed: c.collapseGen,
+		selected: c.Selected, labels: c.Labels, showLabels: c.vp.ShowLabels(),
+	}
+}
+
+// drawLayers brings the layer elements parents (in layerClasses order) up
+// to date through dom and reports what it did per layer; nothing when
+// neither what is shown nor the layer elements changed since the last
+// call.
+func (c *mapCanvas) drawLayers(dom domOps, parents [len(layerClasses)]domRef) (st [len(layerClasses)]syncStats, drew bool) {
+	l := &c.layers
+	key := c.drawKey()
+	if l.drawn && l.key == key && changesEqual(l.hl, c.Highlights) && sameParents(dom, l, parents) {
+		return st, false
+	}
+	d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
+	d.geo = &l.geo
+	for i, want := range d.layers() {
+		st[i] = l.sync[i].sync(dom, parents[i], want)
+	}
+	l.geo.done()
+	l.key, l.drawn = key, true
+	l.hl = Changes{Nodes: maps.Clone(c.Highlights.Nodes), Edges: maps.Clone(c.Highlights.Edges)}
+	return st, true
+}
+
+func sameParents(dom domOps, l *mapLayers, parents [len(layerClasses)]domRef) bool {
+	for i := range parents {
+		if l.sync[i].parent == nil || !dom.same(l.sync[i].parent, parents[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// changesEqual reports whether a and b highlight the same elements alike.
+func changesEqual(a, b Changes) bool {
+	return maps.Equal(a.Nodes, b.Nodes) && maps.Equal(a.Edges, b.Edges)
+}
+
+// flushLayers draws the layers into the mounted canvas.
+func (c *mapCanvas) flushLayers(ctx app.Context) {
+	root := ctx.JSSrc()
+	var parents [len(layerClasses)]domRef
+	for i, cls := range layerClasses {
+		p := root.Call("querySelector", "g."+cls)
+		if !p.Truthy() {
+			return // not in a browser, or not drawn yet
+		}
+		parents[i] = p
+	}
+	c.drawLayers(newJSDOM(), parents)
+}
+
+// resetLayers forgets what was drawn (the canvas left the page).
+func (c *mapCanvas) resetLayers() {
+	c.layers = mapLayers{}
+}
