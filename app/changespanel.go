@@ -69,7 +69,7 @@ func eventsKey(v graph.View, scale time.Duration) string {
 func eventIcon(kind string) string {
 	switch kind {
 	case graph.EventEdgeAdded:
-		return "＋"
+		return "+"
 	case graph.EventEdgeRemoved:
 		return "−"
 	default:

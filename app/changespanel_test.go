@@ -44,7 +44,7 @@ func TestChangesPanel_Render_events(t *testing.T) {
 	}
 	for _, w := range []string{
 		"11:59:30", "11:57:30", "11:51:30", "healthy → failing", "error rate 20% over 1m", "new edge", "edge gone",
-		"frontend → checkout", "checkout → pg", "＋", "−", "Older changes left out", "Nov 24 11:00 – Nov 24 12:00 UTC",
+		"frontend → checkout", "checkout → pg", ">+</span>", ">−</span>", "Older changes left out", "Nov 24 11:00 – Nov 24 12:00 UTC",
 	} {
 		if !strings.Contains(html, w) {
 			t.Errorf("missing %q", w)

@@ -134,7 +134,7 @@ func CompareURL(page *url.URL, v graph.View, token, compare string) string {
 func compareIcon(change string) string {
 	switch change {
 	case ChangeAdded:
-		return "＋"
+		return "+"
 	case ChangeRemoved:
 		return "−"
 	case ChangeRegressed:

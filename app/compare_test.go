@@ -128,7 +128,7 @@ func TestComparePanel_Render_listAndLegend(t *testing.T) {
 	}
 	for _, w := range []string{
 		"3 changes", "frontend → checkout", "checkout → pg", "p99 40 ms → 88 ms (+120%)", "new, 10/s", "gone, was 20/s",
-		"＋", "−", "▲", "added (only in the newer range)", "removed (only in the reference range)",
+		">+</span>", ">−</span>", ">▲</span>", "added (only in the newer range)", "removed (only in the reference range)",
 		"reference 2026-11-24 11:50:30 – 11:55:30 UTC", "compared 2026-11-24 11:55:30 – 12:00:30 UTC",
 	} {
 		if !strings.Contains(html, w) {
