@@ -25,8 +25,9 @@
 // Handler references the stylesheet /web/spanmap.css and go-app loads
 // /web/app.wasm; the server serves the web directory.
 //
-// Components (one per file): mapPage ("/": toolbar, controlsPanel,
-// mapCanvas, detailsPanel, hotspotsPanel, status bar), embedPage ("/embed":
+// Components (one per file): mapPage ("/": toolbar, timeSlider,
+// controlsPanel, mapCanvas, comparePanel, detailsPanel, hotspotsPanel,
+// changesPanel, status bar), embedPage ("/embed":
 // mapCanvas with zoom controls, liveStatus and a link to the full map),
 // mapCanvas (SVG drawing, pan, wheel zoom, fit, collapsible namespace
 // frames, legend), searchBox, controlsPanel, detailsPanel, hotspotsPanel,
@@ -40,6 +41,15 @@
 // A control change navigates to the new URL; OnNav then resubscribes, so
 // back/forward and shared links restore the View. Preferences that are not
 // part of the View (theme, edge labels) live in local storage.
+//
+// History on the map page: the time slider anchors the View at a fixed
+// range (from/to) or returns it live, and replays history by replacing
+// the URL with a range one step later once the previous step's snapshot
+// arrived. Compare mode draws the union graph of GET /api/v1/diff with
+// cmp-added, cmp-removed, cmp-regressed, cmp-improved and cmp-traffic
+// classes; the changes panel lists GET /api/v1/events. Their state rides
+// in the page URL next to the View (compare, replay, speed, scale:
+// SplitHistoryQuery, HistoryURL) and never reaches the server's View.
 //
 // Pure logic (view and URL mapping, hotspot ranking, label formatting, edge
 // width scale, health styles, viewport maths, trace links) lives in plain
