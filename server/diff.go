@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -81,15 +82,32 @@ func (s *Server) compareRanges(ctx context.Context, req diffRequest) (compare.Re
 	opt := agg.Options{Operations: req.view.Operations}
 	structural := req.view
 	structural.MinRate, structural.ErrorsOnly = 0, false
-	var snaps [2]graph.Snapshot
+	// The two ranges are read at the same time: a cold read of days of
+	// history decodes thousands of stored periods.
+	var (
+		snaps [2]graph.Snapshot
+		errs  [2]error
+		wg    sync.WaitGroup
+	)
 	for i, r := range []timeRange{req.a, req.b} {
-		snap, err := s.timeline.SnapshotContext(ctx, r.from, r.to, opt)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			snap, err := s.timeline.SnapshotContext(ctx, r.from, r.to, opt)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			snap = graph.Filter(snap, structural)
+			snap.View, snap.From, snap.To = req.view.Encode(), r.from.UnixMilli(), r.to.UnixMilli()
+			snaps[i] = snap
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return compare.Result{}, graph.Snapshot{}, err
 		}
-		snap = graph.Filter(snap, structural)
-		snap.View, snap.From, snap.To = req.view.Encode(), r.from.UnixMilli(), r.to.UnixMilli()
-		snaps[i] = snap
 	}
 	res := compare.Compare(snaps[0], snaps[1], req.th)
 	return res, compare.Union(snaps[0], snaps[1]), nil

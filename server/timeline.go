@@ -25,6 +25,10 @@ const (
 	timelineCacheRollups = 400_000
 )
 
+// memoryExportWidth is the rollup width memory's part of a range is
+// exported at: a day, a multiple of any bucket width that divides a minute.
+const memoryExportWidth = 24 * time.Hour
+
 // historyReader reads merged ranges of the on-disk history;
 // *history.Store satisfies it.
 type historyReader interface {
@@ -44,7 +48,7 @@ var (
 // Memory holds every bucket that ended less than Retention ago, so the
 // boundary is now - Retention rounded up to the minute: the stored minutes
 // and hours before it are read from the store, and the aggregator's
-// buckets from it on are exported at a minute width, so a minute is never
+// buckets from it on are exported and merged, so a minute is never
 // counted twice and the minutes memory holds (late calls included) come
 // from memory. The stored part has the store's resolution: a range that
 // starts inside a stored minute, or inside an hour already merged into an
@@ -125,9 +129,18 @@ func (t *timeline) SnapshotContext(ctx context.Context, from, to time.Time, opt 
 		}
 		return p.agg.Snapshot(effFrom, effTo, opt), nil
 	}
-	recent, err := t.mem.Export(boundary, to, time.Minute)
+	// Memory's part is exported in rollups as wide as a day, so each edge
+	// operation gives one or two instead of one per minute; moved to the
+	// boundary, they land in one scratch bucket inside the range.
+	recent, err := t.mem.Export(boundary, to, memoryExportWidth)
 	if err != nil {
 		return graph.Snapshot{}, fmt.Errorf("timeline: export memory: %w", err)
+	}
+	for i := range recent.Edges {
+		recent.Edges[i].Start = boundary
+	}
+	for i := range recent.Drops {
+		recent.Drops[i].Start = boundary
 	}
 	a := agg.New(t.scratch)
 	if err := a.Import(p.rollups); err != nil {
