@@ -70,9 +70,10 @@ func (p *mapPage) sliderScale(now time.Time) time.Duration {
 }
 
 // syncHistory loads the comparison and the changes of the current View
-// when they are missing or due for a refresh (live Views only).
+// when they are missing or due for a refresh (live Views only). A page on
+// an embed token has neither: the token grants its View's stream only.
 func (p *mapPage) syncHistory(ctx app.Context, now time.Time) {
-	if p.s.page == nil {
+	if p.s.page == nil || p.s.readOnly() {
 		return
 	}
 	refresh := func(d time.Duration) time.Duration {
