@@ -2,9 +2,13 @@ package app
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,5 +215,82 @@ func TestMapPage_Render_compareMode(t *testing.T) {
 	}
 	if strings.Contains(html, "connecting to the live map") || strings.Contains(html, "Nothing matches") {
 		t.Error("empty state shown over the comparison")
+	}
+}
+
+// TestMapPage_SyncHistory_loadsFromAPI runs the page's loads against a
+// fake server: the comparison and the changes of the View in the URL,
+// each once, and the server's error message when it refuses.
+func TestMapPage_SyncHistory_loadsFromAPI(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	requests := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(asked) }
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		switch r.URL.Path {
+		case PathDiff:
+			if r.URL.Query().Get("a") == "yesterday" {
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"error":"range a: no history that far back"}`))
+				return
+			}
+			json.NewEncoder(w).Encode(sampleComparison())
+		case PathEvents:
+			json.NewEncoder(w).Encode(sampleEvents())
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+
+	e, h := loadProbe(t, app.Div())
+	p := pageWithSession(t, srv.URL+"/?window=1m&compare=previous&scale=6h", nil)
+	p.s.page, _ = url.Parse(srv.URL + "/")
+	p.syncHistory(h.ctx, t0)
+	e.ConsumeAll()
+	waitFor(t, func() bool { e.ConsumeAll(); return p.cmp.have && p.events.have })
+	if len(requests()) != 2 {
+		t.Fatalf("asked %v", requests())
+	}
+	for _, q := range requests() {
+		u, _ := url.Parse(q)
+		if u.Query().Get("view") != "window=1m" {
+			t.Errorf("%s: view %q", u.Path, u.Query().Get("view"))
+		}
+		if u.Path == PathEvents && (u.Query().Get("from") != "2026-11-24T06:00:30Z" || u.Query().Has("to")) {
+			t.Errorf("live events asked for %s", q)
+		}
+	}
+	if len(p.cmp.val.Edges) != 2 || len(p.events.val.Events) != 3 || !p.cmp.current(compareKey(p.s.view, ComparePrevious)) {
+		t.Errorf("loaded %+v / %+v", p.cmp.val, p.events.val)
+	}
+	// Nothing new to ask within the refresh period.
+	p.syncHistory(h.ctx, t0.Add(time.Second))
+	e.ConsumeAll()
+	if len(requests()) != 2 {
+		t.Errorf("asked again: %v", requests())
+	}
+	p.s.hist.Compare = CompareYesterday
+	p.syncHistory(h.ctx, t0.Add(2*time.Second))
+	waitFor(t, func() bool { e.ConsumeAll(); return p.cmp.err != "" })
+	if p.cmp.err != "load /api/v1/diff: range a: no history that far back" {
+		t.Errorf("error %q", p.cmp.err)
+	}
+	if html := app.HTMLString(p); !strings.Contains(html, "Comparison failed: load /api/v1/diff: range a: no history that far back") {
+		t.Error("the refused comparison is not explained")
+	}
+}
+
+// waitFor polls cond for up to ten seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
