@@ -47,10 +47,11 @@ func TestHub_tick_topologyChangeLaysOutWithoutBlocking(t *testing.T) {
 	e.g.addNode("svc-new", graph.NodeService, "shop")
 	e.g.addEdge("svc-000", "svc-new", "GET /")
 	e.tick()
-	calls, _ := e.l.counts()
-	if calls != 3 {
-		t.Fatalf("%d layout calls, want 3 (two first snapshots and the new topology)", calls)
-	}
+	// The layout job starts on its own goroutine.
+	eventually(t, "3 layout calls (two first snapshots and the new topology)", func() bool {
+		calls, _ := e.l.counts()
+		return calls == 3
+	})
 
 	// While the layout is held, both Views keep streaming figures and the
 	// new node stays out.
