@@ -374,3 +374,23 @@ func pressedAttr(a map[string]string, name string) bool {
 	v, ok := a[name]
 	return ok && (v == "" || v == "true")
 }
+
+func TestMapPage_FitKey_steadyDuringReplay(t *testing.T) {
+	p := newMapPage()
+	a := fixedView(t0.Add(-10*time.Minute), t0.Add(-9*time.Minute))
+	b := fixedView(t0.Add(-9*time.Minute), t0.Add(-8*time.Minute))
+	p.s.shownView = a.Encode()
+	if p.fitKey() != a.Encode() {
+		t.Errorf("fit key without replay %q", p.fitKey())
+	}
+	p.s.hist.Replay = true
+	ka := p.fitKey()
+	p.s.shownView = b.Encode()
+	if kb := p.fitKey(); kb != ka {
+		t.Errorf("replay steps change the fit key: %q, then %q", ka, kb)
+	}
+	p.s.hist.Replay = false
+	if p.fitKey() == ka {
+		t.Error("a dragged range keeps the replay's fit key")
+	}
+}

@@ -152,3 +152,16 @@ func (p *mapPage) renderCompareBadge() app.UI {
 	return app.Div().Class("compare-badge").Role("status").
 		Text("compared with " + formatSpan(p.cmp.val.A))
 }
+
+// fitKey is what the map zooms to fit for: the View shown, without its
+// time range while a replay runs, so the replay keeps the user's zoom.
+func (p *mapPage) fitKey() string {
+	if !p.s.hist.Replay {
+		return p.s.shownView
+	}
+	v, err := graph.ParseView(p.s.shownView)
+	if err != nil {
+		return p.s.shownView
+	}
+	return "replay|" + LiveView(v).Encode()
+}

@@ -216,11 +216,11 @@ func (p *mapPage) renderMap() []app.UI {
 	canvas.Selected = p.selected
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
-	canvas.FitKey = p.s.shownView
+	canvas.FitKey = p.fitKey()
 	if p.comparing() {
 		canvas.Snapshot = p.cmp.val.Graph
 		canvas.Highlights = CompareHighlights(p.cmp.val)
-		canvas.FitKey = "compare|" + p.cmp.valKey
+		canvas.FitKey = "compare|" + canvas.FitKey
 	}
 	out := []app.UI{canvas}
 	if st := p.s.state(); st != stateMap && !p.comparing() {
