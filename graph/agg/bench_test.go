@@ -145,3 +145,102 @@ func BenchmarkAggregator_memory(b *testing.B) {
 		}
 	}
 }
+
+// minuteRollups returns the encoded one-minute rollups of minutes minutes of
+// edges edges (perMin calls a minute each, one operation per edge): one
+// generated hour repeated, as a store holds a day of steady traffic.
+func minuteRollups(b *testing.B, edges, perMin, minutes int) [][]byte {
+	b.Helper()
+	cfg := DefaultConfig()
+	cfg.Retention = 0
+	a := New(cfg)
+	r := rand.New(rand.NewPCG(3, 4))
+	obs := make([]derive.Observation, 0, edges*perMin)
+	hourMinutes := min(minutes, 60)
+	for m := range hourMinutes {
+		obs = obs[:0]
+		for e := range edges {
+			from, to := svc(fmt.Sprintf("svc%02d", e%50)), svc(fmt.Sprintf("dep%04d", e))
+			for range perMin {
+				at := t0.Add(time.Duration(m)*time.Minute + time.Duration(r.Int64N(int64(time.Minute))))
+				obs = append(obs, derive.Observation{
+					From: from, To: to, Kind: graph.EdgeRPC, Operation: "GET /api",
+					Time: at.UnixNano(), ClientDuration: 2e6 + r.Int64N(50e6), ServerDuration: 1e6 + r.Int64N(40e6),
+					QueueLag: -1, Paired: true, Error: r.IntN(50) == 0, TraceID: traceID(r.Uint64()),
+				})
+			}
+		}
+		a.Add("otlp", obs)
+	}
+	out := make([][]byte, minutes)
+	for m := range out {
+		start := t0.Add(time.Duration(m%60) * time.Minute)
+		x, err := a.Export(start, start.Add(time.Minute), time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		shiftRollups(&x, time.Duration(m/60)*time.Hour)
+		if out[m], err = x.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return out
+}
+
+// shiftRollups moves r by d: period starts, last calls and exemplar times.
+func shiftRollups(r *Rollups, d time.Duration) {
+	for i := range r.Edges {
+		e := &r.Edges[i]
+		e.Start = e.Start.Add(d)
+		e.LastSeen += int64(d)
+		for _, c := range e.candidates() {
+			c.Time += int64(d)
+		}
+	}
+	for i := range r.Drops {
+		r.Drops[i].Start = r.Drops[i].Start.Add(d)
+	}
+}
+
+// BenchmarkAggregator_ImportMinutes decodes and imports stored minute
+// rollups of 1,000 edges (10 calls a minute each) into an empty aggregator
+// of the default bucket width: the live window a restarted server restores
+// (65 minutes) and a day (1,440 minutes), to show how the cost grows with
+// the range. "decode" only decodes.
+func BenchmarkAggregator_ImportMinutes(b *testing.B) {
+	const edges, perMin = 1000, 10
+	day := minuteRollups(b, edges, perMin, 24*60)
+	for _, minutes := range []int{65, 24 * 60} {
+		enc := day[len(day)-minutes:]
+		for _, importing := range []bool{false, true} {
+			name := fmt.Sprintf("minutes=%d/decode", minutes)
+			if importing {
+				name = fmt.Sprintf("minutes=%d/import", minutes)
+			}
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				n := 0
+				cpu0 := cpuTime()
+				for b.Loop() {
+					cfg := DefaultConfig()
+					cfg.Retention = 0
+					a := New(cfg)
+					for _, v := range enc {
+						var r Rollups
+						if err := r.UnmarshalBinary(v); err != nil {
+							b.Fatal(err)
+						}
+						if importing {
+							if err := a.Import(r); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+					n++
+				}
+				cpu := cpuTime() - cpu0
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n*minutes*edges), "cpu-ns/edge-min")
+			})
+		}
+	}
+}
