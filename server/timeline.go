@@ -23,6 +23,11 @@ const (
 	// timelineCacheRollups bounds the edge-operation rollups they hold
 	// together (a few hundred bytes each).
 	timelineCacheRollups = 400_000
+	// timelineBlockEntries and timelineBlockRollups bound the whole days
+	// and hours kept: a week of a 1,000-edge map in day blocks takes 7,000
+	// rollups.
+	timelineBlockEntries = 512
+	timelineBlockRollups = 400_000
 )
 
 // memoryExportWidth is the rollup width memory's part of a range is
@@ -58,8 +63,10 @@ var (
 // The stored part of a range never changes once it is older than memory
 // (flushes only rewrite the last minutes, which memory holds), so each
 // stored part is read once and kept, merged into one rollup per edge
-// operation, in a small LRU cache; a live View of a long window reads the
-// store once a minute, when its start and the memory boundary move on.
+// operation, in a small LRU cache. It is assembled from whole UTC days and
+// hours, each read once and cached too, and the minutes at its ends, so a
+// live View of a long window, whose start and memory boundary move on every
+// minute, reads only those minutes from the store again.
 type timeline struct {
 	mem   *agg.Aggregator
 	store historyReader // nil: memory only
@@ -67,13 +74,19 @@ type timeline struct {
 	// scratch configures the scratch aggregators: the memory aggregator's
 	// figures and thresholds, one-minute buckets, nothing pruned.
 	scratch agg.Config
-	cache   *partCache
+	// cache holds the stored parts of recent ranges, blocks the whole days
+	// and hours they were assembled from.
+	cache, blocks *partCache
 }
 
 func newTimeline(mem *agg.Aggregator, now func() time.Time) *timeline {
 	cfg := mem.Config()
 	cfg.BucketWidth, cfg.Retention, cfg.CompactAfter = time.Minute, 0, 0
-	return &timeline{mem: mem, now: now, scratch: cfg, cache: newPartCache(timelineCacheEntries, timelineCacheRollups)}
+	return &timeline{
+		mem: mem, now: now, scratch: cfg,
+		cache:  newPartCache(timelineCacheEntries, timelineCacheRollups),
+		blocks: newPartCache(timelineBlockEntries, timelineBlockRollups),
+	}
 }
 
 // useStore makes the timeline read history older than memory from st.
@@ -152,18 +165,129 @@ func (t *timeline) SnapshotContext(ctx context.Context, from, to time.Time, opt 
 	return a.Snapshot(effFrom, effTo, opt), nil
 }
 
-// readPart reads the stored range of k from the store, merged at its start.
+// readPart reads the stored range of k, merged at its start. Whole UTC
+// days and hours inside it are read as blocks of their own and cached, so
+// a range that moves on (a live View of a long window, once a minute)
+// reads only the minutes at its ends again.
 func (t *timeline) readPart(ctx context.Context, k partKey) (*part, error) {
 	from, to := time.Unix(0, k.from), time.Unix(0, k.to)
-	r, ext, err := t.store.ReadMerged(ctx, from, to, from, t.scratch)
+	scratch := agg.New(t.scratch)
+	var ext history.Extent
+	for _, b := range splitBlocks(from, to) {
+		var (
+			r   agg.Rollups
+			e   history.Extent
+			err error
+		)
+		if b.whole {
+			var p *part
+			if p, err = t.blocks.get(ctx, partKey{b.from.UnixNano(), b.to.UnixNano()}, t.readBlock); err == nil {
+				r, e = p.rollups, p.ext
+			}
+		} else {
+			r, e, err = t.store.ReadMerged(ctx, b.from, b.to, b.from, t.scratch)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := scratch.Import(r); err != nil {
+			return nil, err
+		}
+		ext = unionExtent(ext, e)
+	}
+	lo, hi := from, to
+	if !ext.Empty() {
+		lo, hi = minTime(lo, ext.From), maxTime(hi, ext.To)
+	}
+	r, err := scratch.Export(lo, hi, memoryExportWidth)
 	if err != nil {
 		return nil, err
+	}
+	for i := range r.Edges {
+		r.Edges[i].Start = from
+	}
+	for i := range r.Drops {
+		r.Drops[i].Start = from
 	}
 	a := agg.New(t.scratch)
 	if err := a.Import(r); err != nil {
 		return nil, err
 	}
 	return &part{rollups: r, agg: a, ext: ext}, nil
+}
+
+// readBlock reads one whole day or hour of history, merged at its start.
+func (t *timeline) readBlock(ctx context.Context, k partKey) (*part, error) {
+	from := time.Unix(0, k.from)
+	r, ext, err := t.store.ReadMerged(ctx, from, time.Unix(0, k.to), from, t.scratch)
+	if err != nil {
+		return nil, err
+	}
+	return &part{rollups: r, ext: ext}, nil
+}
+
+// block is a piece of a stored range: a whole UTC day or hour (cached on
+// its own), or the minutes before the first or after the last whole hour.
+type block struct {
+	from, to time.Time
+	whole    bool
+}
+
+// splitBlocks cuts [from, to) into the minutes up to the first whole hour,
+// whole days where they fit and whole hours elsewhere, and the minutes
+// after the last whole hour.
+func splitBlocks(from, to time.Time) []block {
+	const day = 24 * time.Hour
+	first := from.Truncate(time.Hour)
+	if first.Before(from) {
+		first = first.Add(time.Hour)
+	}
+	last := to.Truncate(time.Hour)
+	if !first.Before(last) {
+		return []block{{from, to, false}}
+	}
+	var out []block
+	if from.Before(first) {
+		out = append(out, block{from, first, false})
+	}
+	for cur := first; cur.Before(last); {
+		if cur.Truncate(day).Equal(cur) && !cur.Add(day).After(last) {
+			out = append(out, block{cur, cur.Add(day), true})
+			cur = cur.Add(day)
+			continue
+		}
+		out = append(out, block{cur, cur.Add(time.Hour), true})
+		cur = cur.Add(time.Hour)
+	}
+	if last.Before(to) {
+		out = append(out, block{last, to, false})
+	}
+	return out
+}
+
+// unionExtent returns the extent covering a and b.
+func unionExtent(a, b history.Extent) history.Extent {
+	switch {
+	case b.Empty():
+		return a
+	case a.Empty():
+		return b
+	}
+	return history.Extent{From: minTime(a.From, b.From), To: maxTime(a.To, b.To), Minutes: a.Minutes + b.Minutes, Hours: a.Hours + b.Hours}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // ceilMinute rounds t up to a whole minute.

@@ -257,14 +257,15 @@ type fakeHistory struct {
 	src   *agg.Aggregator
 	err   error
 	reads atomic.Int32
-	gate  chan struct{}
+	mu    sync.Mutex
+	read  []string // the ranges read, "15:04-15:04"
 }
 
 func (f *fakeHistory) ReadMerged(ctx context.Context, from, to, anchor time.Time, cfg agg.Config) (agg.Rollups, history.Extent, error) {
 	f.reads.Add(1)
-	if f.gate != nil {
-		<-f.gate
-	}
+	f.mu.Lock()
+	f.read = append(f.read, from.UTC().Format("15:04")+"-"+to.UTC().Format("15:04"))
+	f.mu.Unlock()
 	if f.err != nil {
 		return agg.Rollups{}, history.Extent{}, f.err
 	}
@@ -321,19 +322,34 @@ func TestTimeline_SnapshotContext(t *testing.T) {
 	}
 	// The stored part is cached: the same range, or one starting within
 	// the same minute, reads nothing more.
-	if _, err := tl.SnapshotContext(context.Background(), now.Add(-3*time.Hour).Add(10*time.Second), now.Add(time.Second), agg.Options{}); err != nil || fh.reads.Load() != 1 || tl.cache.len() != 1 {
-		t.Fatalf("second read: %v, %d reads, %d cached", err, fh.reads.Load(), tl.cache.len())
+	if _, err := tl.SnapshotContext(context.Background(), now.Add(-3*time.Hour).Add(10*time.Second), now.Add(time.Second), agg.Options{}); err != nil || tl.cache.len() != 1 {
+		t.Fatalf("second read: %v, %d cached", err, tl.cache.len())
+	}
+	// A longer range reuses the whole hours read before, and a minute
+	// later only the minutes at its ends are read again.
+	if _, err := tl.SnapshotContext(context.Background(), now.Add(-4*time.Hour), now, agg.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := tl.SnapshotContext(context.Background(), now.Add(-4*time.Hour), now, agg.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	fh.mu.Lock()
+	read := strings.Join(fh.read, " ")
+	fh.mu.Unlock()
+	if want := "09:00-10:00 10:00-10:56 08:00-09:00 10:00-10:56 08:01-09:00 10:00-10:57"; read != want {
+		t.Fatalf("ranges read: %s, want %s", read, want)
 	}
 
 	// A failed read is a historyError the HTTP error handler answers with 500.
 	fh.err = errors.New("disk on fire")
 	_, err = tl.SnapshotContext(context.Background(), now.Add(-5*time.Hour), now, agg.Options{})
 	var he *echo.HTTPError
-	if !errors.As(err, &he) || he.Code != 500 || !strings.Contains(he.Message.(string), "cannot read the history of 2026-03-02T07:00:30Z..2026-03-02T10:56:00Z: disk on fire") {
+	if !errors.As(err, &he) || he.Code != 500 || !strings.Contains(he.Message.(string), "cannot read the history of 2026-03-02T07:01:30Z..2026-03-02T10:57:00Z: disk on fire") {
 		t.Fatalf("failed read = %v (%+v)", err, he)
 	}
-	if tl.cache.len() != 1 {
-		t.Errorf("failed read cached: %d entries", tl.cache.len())
+	if tl.cache.len() != 3 {
+		t.Errorf("failed read cached: %d entries, want the 3 read before", tl.cache.len())
 	}
 	if s := tl.Snapshot(now.Add(-5*time.Hour), now, agg.Options{}); len(s.Edges) != 0 {
 		t.Errorf("Snapshot after a failed read = %+v, want empty", s.Edges)
@@ -389,5 +405,41 @@ func TestPartCache_boundsAndSharing(t *testing.T) {
 	}
 	if c.len() != 3 {
 		t.Errorf("%d entries, want at most 3", c.len())
+	}
+}
+
+func TestSplitBlocks(t *testing.T) {
+	d := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	at := func(h, m int) time.Time { return d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+	type b struct {
+		from, to time.Time
+		whole    bool
+	}
+	tests := []struct {
+		name     string
+		from, to time.Time
+		want     []b
+	}{
+		{"inside an hour", at(10, 5), at(10, 50), []b{{at(10, 5), at(10, 50), false}}},
+		{"across an hour boundary", at(10, 5), at(11, 10), []b{{at(10, 5), at(11, 10), false}}},
+		{"whole hours", at(9, 30), at(12, 15), []b{{at(9, 30), at(10, 0), false}, {at(10, 0), at(11, 0), true}, {at(11, 0), at(12, 0), true}, {at(12, 0), at(12, 15), false}}},
+		{"days", at(-2, 0), at(49, 1), []b{{at(-2, 0), at(-1, 0), true}, {at(-1, 0), at(0, 0), true}, {at(0, 0), at(24, 0), true}, {at(24, 0), at(48, 0), true}, {at(48, 0), at(49, 0), true}, {at(49, 0), at(49, 1), false}}},
+		{"aligned", at(0, 0), at(24, 0), []b{{at(0, 0), at(24, 0), true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []b
+			for _, x := range splitBlocks(tt.from, tt.to) {
+				got = append(got, b{x.from, x.to, x.whole})
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("splitBlocks = %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if !got[i].from.Equal(tt.want[i].from) || !got[i].to.Equal(tt.want[i].to) || got[i].whole != tt.want[i].whole {
+					t.Fatalf("block %d = %v, want %v (all: %v)", i, got[i], tt.want[i], got)
+				}
+			}
+		})
 	}
 }
