@@ -1,13 +1,9 @@
 package server
 
 import (
-	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -295,155 +291,51 @@ func mustParse(t *testing.T, q string) graph.View {
 	return v
 }
 
-// clientFrame encodes a masked client frame.
-func clientFrame(fin bool, op byte, rsv1 bool, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
+// A token's stream never carries another View: a subscribe for one, first
+// or after the token's own, closes the connection before anything of that
+// View is sent; the token's View is accepted in any spelling, and a bad
+// View is answered like on any stream.
+func TestEmbedAuth_stream_otherView(t *testing.T) {
+	_, base := startUI(t, authConfig(embedKey), fakeUI)
+	tok := mint(t, base, "focus=checkout", "1h").Token
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, streamURL(base, "?token="+tok), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		return c
 	}
-	if rsv1 {
-		b0 |= 0x40
-	}
-	f := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		f = append(f, 0x80|byte(n))
-	case n < 1<<16:
-		f = append(f, 0x80|126)
-		f = binary.BigEndian.AppendUint16(f, uint16(n))
-	default:
-		f = append(f, 0x80|127)
-		f = binary.BigEndian.AppendUint64(f, uint64(n))
-	}
-	key := []byte{0x12, 0x34, 0x56, 0x78}
-	f = append(f, key...)
-	for i, c := range payload {
-		f = append(f, c^key[i%4])
-	}
-	return f
-}
 
-// guardOutput runs in through a guard allowing view and returns what the
-// hub would read, split into frames (header byte and unmasked payload).
-func guardOutput(t *testing.T, view string, in []byte) (raw []byte, frames [][2][]byte) {
-	t.Helper()
-	g := &guardConn{src: bytes.NewReader(in), allowed: view, buf: make([]byte, 7), timer: time.AfterFunc(time.Hour, func() {})}
-	defer g.timer.Stop()
-	raw, err := io.ReadAll(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rest := raw; len(rest) > 0; {
-		hlen, plen, ok := frameHeader(rest)
-		if !ok || len(rest) < hlen+int(plen) {
-			t.Fatalf("guard output ends in a partial frame: % x", rest)
-		}
-		frames = append(frames, [2][]byte{{rest[0]}, unmask(rest[:hlen+int(plen)], hlen)})
-		rest = rest[hlen+int(plen):]
-	}
-	return raw, frames
-}
-
-func sub(view string) []byte {
-	b, _ := json.Marshal(graph.NewSubscribe(view))
-	return b
-}
-
-// deflate compresses messages as a permessage-deflate sender with context
-// takeover does: one stream, a sync flush after each, the tail cut.
-func deflate(t *testing.T, msgs ...[]byte) [][]byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := flate.NewWriter(&buf, flate.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, m := range msgs {
-		buf.Reset()
-		w.Write(m)
-		w.Flush()
-		out = append(out, bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})))
-	}
-	return out
-}
-
-func TestGuardConn_Read(t *testing.T) {
-	allowed := "focus=checkout"
-	okMsg := sub("focus=checkout&up=1") // the same View, not in canonical form
-	other := sub("focus=payment")
-	closeCode := func(f [2][]byte) (uint16, string) {
-		if f[0][0] != 0x80|opClose || len(f[1]) < 2 {
-			return 0, fmt.Sprintf("not a close frame: header %x, %d bytes", f[0], len(f[1]))
-		}
-		return binary.BigEndian.Uint16(f[1]), string(f[1][2:])
-	}
-	t.Run("allowed messages pass unchanged", func(t *testing.T) {
-		var in []byte
-		in = append(in, clientFrame(false, opText, false, okMsg[:10])...)
-		in = append(in, clientFrame(true, 0x9, false, []byte("ping"))...) // control frame between fragments
-		in = append(in, clientFrame(true, opContinuation, false, okMsg[10:])...)
-		in = append(in, clientFrame(true, opText, false, []byte(`{"type":"hello"}`))...)
-		in = append(in, clientFrame(true, opText, false, []byte(`not json`))...)
-		in = append(in, clientFrame(true, opText, false, sub("window=forever"))...) // the hub answers it
-		in = append(in, clientFrame(true, opBinary, false, other)...)
-		raw, _ := guardOutput(t, allowed, in)
-		if !bytes.Equal(raw, in) {
-			t.Fatalf("guard changed allowed frames:\n got % x\nwant % x", raw, in)
-		}
-	})
-	t.Run("other view, fragmented", func(t *testing.T) {
-		first := clientFrame(true, opText, false, okMsg)
-		in := append(bytes.Clone(first), clientFrame(false, opText, false, other[:5])...)
-		in = append(in, clientFrame(true, opContinuation, false, other[5:])...)
-		in = append(in, clientFrame(true, opText, false, okMsg)...) // never reaches the hub
-		raw, frames := guardOutput(t, allowed, in)
-		if !bytes.HasPrefix(raw, first) || len(frames) != 3 {
-			t.Fatalf("got %d frames, want the allowed one, the first fragment and a close", len(frames))
-		}
-		if code, reason := closeCode(frames[2]); code != closePolicyViolation || reason != msgOtherView {
-			t.Fatalf("close %d %q", code, reason)
-		}
-	})
-	t.Run("compressed with context takeover", func(t *testing.T) {
-		c := deflate(t, okMsg, okMsg, other)
-		in := append(clientFrame(true, opText, true, c[0]), clientFrame(true, opText, true, c[1])...)
-		if len(c[1]) >= len(c[0]) {
-			t.Fatalf("second message (%d bytes) does not use the first as window (%d bytes)", len(c[1]), len(c[0]))
-		}
-		raw, _ := guardOutput(t, allowed, in)
-		if !bytes.Equal(raw, in) {
-			t.Fatal("guard changed allowed compressed frames")
-		}
-		in = append(in, clientFrame(true, opText, true, c[2])...)
-		_, frames := guardOutput(t, allowed, in)
-		if code, reason := closeCode(frames[len(frames)-1]); len(frames) != 3 || code != closePolicyViolation || reason != msgOtherView {
-			t.Fatalf("%d frames, last close %d %q", len(frames), code, reason)
-		}
-	})
-	t.Run("undecodable compressed message", func(t *testing.T) {
-		_, frames := guardOutput(t, allowed, clientFrame(true, opText, true, []byte{0xff, 0xff, 0xff}))
-		if code, _ := closeCode(frames[0]); len(frames) != 1 || code != closePolicyViolation {
-			t.Fatalf("frames %v", frames)
-		}
-	})
-	t.Run("too big", func(t *testing.T) {
-		in := clientFrame(true, opText, false, bytes.Repeat([]byte("x"), maxGuardedMessage+1))
-		_, frames := guardOutput(t, allowed, in)
-		if code, _ := closeCode(frames[0]); len(frames) != 1 || code != closeTooBig {
-			t.Fatalf("frames %d, close %d", len(frames), code)
-		}
-		var in2 []byte
-		for i := range 3 {
-			op := byte(opContinuation)
-			if i == 0 {
-				op = opText
+	c := dial()
+	subscribe(ctx, t, c, "focus=payment")
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			var ce websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || ce.Reason != msgOtherView {
+				t.Fatalf("first subscribe to another view ended with %v", err)
 			}
-			in2 = append(in2, clientFrame(false, op, false, bytes.Repeat([]byte("x"), maxGuardedMessage/2))...)
+			break
 		}
-		_, frames = guardOutput(t, allowed, in2)
-		if code, _ := closeCode(frames[len(frames)-1]); code != closeTooBig {
-			t.Fatalf("fragments over the limit: close %d", code)
+		var m graph.Message
+		if json.Unmarshal(data, &m) == nil && m.Type != graph.MessageStatus {
+			t.Fatalf("got %s of view %q before the close", m.Type, m.View)
 		}
-	})
+	}
+
+	c = dial()
+	subscribe(ctx, t, c, "window=forever")
+	_, data, err := c.Read(ctx)
+	if err != nil || !strings.Contains(string(data), `"error"`) || !strings.Contains(string(data), "window") {
+		t.Fatalf("bad view: %s %v, want the hub's error message", data, err)
+	}
+	subscribe(ctx, t, c, "up=1&focus=checkout&down=1")
+	if err := readUntil(ctx, t, c, graph.MessageSnapshot, "focus=checkout"); err != nil {
+		t.Fatalf("the token's view spelled otherwise: %v", err)
+	}
+	subscribe(ctx, t, c, "focus=checkout&errors_only=true")
+	wantClose(ctx, t, c, websocket.StatusPolicyViolation, msgOtherView)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -18,7 +19,8 @@ var errGoingAway = errors.New("hub stopping")
 // ServeHTTP upgrades the request to a websocket and streams the View the
 // client subscribes to: a snapshot, then diffs, and status messages. The
 // client may subscribe again, to the same View (for a fresh snapshot) or to
-// another one, on the same connection.
+// another one, on the same connection, within the Limit the request's
+// context carries (WithLimit).
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.admit(); err != nil {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
@@ -34,17 +36,27 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(h.cfg.ReadLimit)
 	s := newSubscriber(conn, h.cfg.QueueLen)
 
+	lim := limitFrom(r.Context())
+	expired, stop := lim.expiry(h.now())
+	defer stop()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	done := make(chan struct{})
+	refused := make(chan error, 1)
 	if !h.spawn(func() {
 		defer close(done)
-		h.finishWriter(s, h.writeLoop(ctx, s))
+		h.finishWriter(s, h.writeLoop(ctx, s, limitEnd{expired, lim.UntilReason, refused}))
 	}) {
 		conn.Close(websocket.StatusGoingAway, "server stopping")
 		return
 	}
-	h.readLoop(ctx, s)
+	if err := h.readLoop(ctx, s, lim.Allow); err != nil {
+		refused <- err // the writer closes with it once its current write is done
+		select {
+		case <-done:
+		case <-time.After(h.cfg.WriteTimeout): // stuck waiting for a snapshot
+		}
+	}
 	cancel()
 	<-done
 	if v := s.current(); v != nil {
@@ -69,12 +81,13 @@ func (h *Hub) admit() error {
 	}
 }
 
-// readLoop handles the client's requests until the connection ends.
-func (h *Hub) readLoop(ctx context.Context, s *subscriber) {
+// readLoop handles the client's requests until the connection ends, or
+// until allow (when set) refuses a subscribe, which it returns.
+func (h *Hub) readLoop(ctx context.Context, s *subscriber, allow func(graph.View) error) error {
 	for {
 		typ, data, err := s.conn.Read(ctx)
 		if err != nil {
-			return
+			return nil
 		}
 		if typ != websocket.MessageText {
 			h.reply(s, "message", errors.New("messages are JSON text"))
@@ -93,6 +106,11 @@ func (h *Hub) readLoop(ctx context.Context, s *subscriber) {
 		if err != nil {
 			h.reply(s, "view", err)
 			continue
+		}
+		if allow != nil {
+			if err := allow(spec); err != nil {
+				return &limitError{reason: err.Error()}
+			}
 		}
 		if err := h.subscribe(s, spec); err != nil {
 			h.reply(s, "subscribe", err)
@@ -137,15 +155,29 @@ func (h *Hub) subscribe(s *subscriber, spec graph.View) error {
 	return nil
 }
 
+// limitEnd is how a connection's Limit ends its writer: expired fires at
+// the Limit's end (closing with reason), refused brings the reader's
+// refusal of a subscribe.
+type limitEnd struct {
+	expired <-chan time.Time
+	reason  string
+	refused <-chan error
+}
+
 // writeLoop is the connection's only writer: it drains the queue until the
-// subscriber falls behind, a write fails, the reader ends or the hub stops.
-func (h *Hub) writeLoop(ctx context.Context, s *subscriber) error {
+// subscriber falls behind, a write fails, the reader ends, the hub stops or
+// the connection's Limit ends it.
+func (h *Hub) writeLoop(ctx context.Context, s *subscriber, end limitEnd) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-h.ctx.Done():
 			return errGoingAway
+		case <-end.expired:
+			return &limitError{reason: end.reason}
+		case err := <-end.refused:
+			return err
 		case <-s.notify:
 		}
 		for {
@@ -170,7 +202,10 @@ func (h *Hub) writeLoop(ctx context.Context, s *subscriber) error {
 
 // finishWriter closes the connection the way the writer's end calls for.
 func (h *Hub) finishWriter(s *subscriber, err error) {
+	var le *limitError
 	switch {
+	case errors.As(err, &le):
+		closeForLimit(s.conn, le.reason)
 	case errors.Is(err, errSlow):
 		s.conn.Close(websocket.StatusPolicyViolation, "too slow to keep up with the stream")
 	case errors.Is(err, errGoingAway):
