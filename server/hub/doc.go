@@ -35,7 +35,12 @@
 // answered with an error message naming the parameter, and the connection
 // stays open for a corrected subscribe. Subscribing again on the same
 // connection moves to another View, or, for the same View, asks for a fresh
-// snapshot (a client whose base no longer matches does this).
+// snapshot (a client whose base no longer matches does this). A Limit on
+// the request's context (WithLimit) restricts a connection: which Views it
+// may subscribe to, checked on every subscribe before anything of the View
+// is sent, and until when it may stay; past it the connection is closed
+// with websocket.StatusPolicyViolation and the reason (the server limits
+// connections opened with an embed token to the token's View and expiry).
 //
 // Each connection has one writer goroutine and a bounded queue; publishing
 // never blocks. When a subscriber's queue is full its queued diffs are
