@@ -89,9 +89,10 @@ func benchHistory(b *testing.B, dir string, now time.Time) *agg.Aggregator {
 // BenchmarkDiff_sevenDays times the comparison of the last seven days of a
 // 1,000-edge map with the seven days before (each range: 6 days of hour
 // rollups, a day of minute rollups or older hours, and for b the last hour
-// from memory): reading and merging both ranges from the store (cold),
-// the same with the stored parts cached (cached), and laying out the
-// union with graphviz dot in-process (layout, on top of the comparison).
+// from memory): reading and merging both ranges from the store (cold), the
+// same a minute later, when only the minutes at the ends are read again
+// (moved), with both stored parts cached (cached), and laying out the union
+// with graphviz dot in-process (layout, on top of a cached comparison).
 func BenchmarkDiff_sevenDays(b *testing.B) {
 	dir := b.TempDir()
 	now := time.Now()
@@ -115,12 +116,18 @@ func BenchmarkDiff_sevenDays(b *testing.B) {
 	// The hourly history carries few calls per edge: count every edge as
 	// present, so that all of them are compared and ranked.
 	req.th.MinRate = 1e-4
-	run := func(b *testing.B, cold bool) (compare.Result, graph.Snapshot) {
+	// cold: nothing cached; moved: the ranges moved on (new stored parts),
+	// their whole days and hours cached; cached: both ranges cached.
+	run := func(b *testing.B, cache string) (compare.Result, graph.Snapshot) {
 		var res compare.Result
 		var union graph.Snapshot
 		cpu0 := cpuTime()
 		for range b.N {
-			if cold {
+			switch cache {
+			case "cold":
+				tl.blocks = newPartCache(timelineBlockEntries, timelineBlockRollups)
+				fallthrough
+			case "moved":
 				tl.cache = newPartCache(timelineCacheEntries, timelineCacheRollups)
 			}
 			var err error
@@ -136,13 +143,14 @@ func BenchmarkDiff_sevenDays(b *testing.B) {
 		b.ReportMetric(float64(len(res.Edges)), "deltas")
 		return res, union
 	}
-	b.Run("cold", func(b *testing.B) { run(b, true) })
+	b.Run("cold", func(b *testing.B) { run(b, "cold") })
+	b.Run("moved", func(b *testing.B) { run(b, "moved") })
 	b.Run("cached", func(b *testing.B) {
-		run(b, false)
+		run(b, "cached")
 		b.ReportMetric(float64(tl.cache.len()), "cached-parts")
 	})
 	b.Run("layout", func(b *testing.B) {
-		_, union := run(b, false)
+		_, union := run(b, "cached")
 		l, err := layout.New(layout.DefaultConfig())
 		if err != nil {
 			b.Fatal(err)
