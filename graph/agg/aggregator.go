@@ -34,6 +34,10 @@ type Aggregator struct {
 	// pendingDrops hold drops reported before any call, by service.
 	pendingDrops map[string]int64
 	skipped      int64
+	// packBuf and typBuf are Import's scratch buffers for packing buckets
+	// and converting typical candidates.
+	packBuf []byte
+	typBuf  []candidate
 }
 
 // New returns an empty Aggregator. It panics if cfg does not pass Validate;

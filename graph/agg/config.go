@@ -89,13 +89,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: latency thresholds must not be negative", ErrInvalidConfig)
 	case c.LatencyDegradedMs > 0 && c.LatencyFailingMs > 0 && c.LatencyFailingMs < c.LatencyDegradedMs:
 		return fmt.Errorf("%w: failing latency %vms is below degraded latency %vms", ErrInvalidConfig, c.LatencyFailingMs, c.LatencyDegradedMs)
-	case c.ExemplarCandidates < 0 || c.ExemplarCandidates > 64:
-		return fmt.Errorf("%w: exemplar candidates %d must be in [0, 64]", ErrInvalidConfig, c.ExemplarCandidates)
+	case c.ExemplarCandidates < 0 || c.ExemplarCandidates > maxCandidates:
+		return fmt.Errorf("%w: exemplar candidates %d must be in [0, %d]", ErrInvalidConfig, c.ExemplarCandidates, maxCandidates)
 	case !(c.RelativeAccuracy >= 0.0001 && c.RelativeAccuracy <= 0.05):
 		return fmt.Errorf("%w: relative accuracy %v must be in [0.0001, 0.05]", ErrInvalidConfig, c.RelativeAccuracy)
 	}
 	return nil
 }
+
+// maxCandidates bounds Config.ExemplarCandidates.
+const maxCandidates = 64
 
 // Options select the shape of a snapshot.
 type Options struct {

@@ -23,10 +23,57 @@ func (r *Rollups) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// decoder reads the binary format; every read checks bounds.
+// decoder reads the binary format; every read checks bounds. The sources,
+// candidates and sketch bins of the decoded rollups are carved out of shared
+// chunks (cap-limited, so an append never writes into a neighbour): a
+// rollup then costs a few allocations per chunk instead of several each.
 type decoder struct {
 	b   []byte
 	str []string
+	// srcs, cands and words are the unused rest of the current chunks.
+	srcs  []string
+	cands []Candidate
+	words []uint32
+}
+
+// Chunk sizes of the decoder's arenas, at most: a chunk is also kept
+// within what the input left could hold (a source reference takes a byte,
+// a candidate 20 and a bin two words in at least two bytes), so that small
+// rollups do not hold large chunks.
+const (
+	decodeSourceChunk    = 256
+	decodeCandidateChunk = 512
+	decodeBinChunk       = 8192
+)
+
+// takeSources returns an empty slice with room for exactly n sources.
+func (d *decoder) takeSources(n int) []string {
+	if len(d.srcs) < n {
+		d.srcs = make([]string, max(n, min(decodeSourceChunk, len(d.b))))
+	}
+	out := d.srcs[:0:n]
+	d.srcs = d.srcs[n:]
+	return out
+}
+
+// takeCandidates returns n zero candidates, with no room beyond them.
+func (d *decoder) takeCandidates(n int) []Candidate {
+	if len(d.cands) < n {
+		d.cands = make([]Candidate, max(n, min(decodeCandidateChunk, len(d.b)/20)))
+	}
+	out := d.cands[:n:n]
+	d.cands = d.cands[n:]
+	return out
+}
+
+// takeBins returns an empty slice with room for exactly n bin words.
+func (d *decoder) takeBins(n int) []uint32 {
+	if len(d.words) < n {
+		d.words = make([]uint32, max(n, min(decodeBinChunk, len(d.b))))
+	}
+	out := d.words[:0:n]
+	d.words = d.words[n:]
+	return out
 }
 
 var errTruncated = errors.New("truncated input")
@@ -232,32 +279,38 @@ func (d *decoder) edge(r *EdgeRollup, prev *int64) error {
 	if err != nil {
 		return err
 	}
-	for range n {
-		s, err := d.string()
-		if err != nil {
-			return err
+	if n > 0 {
+		r.Sources = d.takeSources(n)
+		for range n {
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			r.Sources = append(r.Sources, s)
 		}
-		r.Sources = append(r.Sources, s)
 	}
 	if flags&flagSlowest != 0 {
-		if r.Slowest, err = d.candidate(start); err != nil {
+		r.Slowest = &d.takeCandidates(1)[0]
+		if err := d.candidate(r.Slowest, start); err != nil {
 			return err
 		}
 	}
 	if flags&flagLatestError != 0 {
-		if r.LatestError, err = d.candidate(start); err != nil {
+		r.LatestError = &d.takeCandidates(1)[0]
+		if err := d.candidate(r.LatestError, start); err != nil {
 			return err
 		}
 	}
 	if n, err = d.count(20); err != nil {
 		return err
 	}
-	for range n {
-		c, err := d.candidate(start)
-		if err != nil {
-			return err
+	if n > 0 {
+		r.Typical = d.takeCandidates(n)
+		for i := range r.Typical {
+			if err := d.candidate(&r.Typical[i], start); err != nil {
+				return err
+			}
 		}
-		r.Typical = append(r.Typical, *c)
 	}
 	for _, s := range []*sketch{&r.client, &r.servPaired, &r.servOnly} {
 		if err := d.sketch(s); err != nil {
@@ -273,30 +326,30 @@ func (d *decoder) edge(r *EdgeRollup, prev *int64) error {
 	return nil
 }
 
-func (d *decoder) candidate(start int64) (*Candidate, error) {
-	c := &Candidate{}
+// candidate decodes one candidate into c.
+func (d *decoder) candidate(c *Candidate, start int64) error {
 	p, err := d.bytes(len(span.TraceID{}))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	copy(c.TraceID[:], p)
 	if c.Source, err = d.string(); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Duration, err = d.int63(); err != nil {
-		return nil, err
+		return err
 	}
 	delta, err := d.varint()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Time = start + delta
 	e, err := d.bytes(1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Error = e[0] != 0
-	return c, nil
+	return nil
 }
 
 func (d *decoder) sketch(s *sketch) error {
@@ -316,16 +369,21 @@ func (d *decoder) sketch(s *sketch) error {
 		return err
 	}
 	if !neg.isEmpty() {
-		s.neg = &neg
+		s.neg = new(bins)
+		*s.neg = neg
 	}
 	return nil
 }
 
+// bins decodes one bin list into the empty store x. Indexes are strictly
+// increasing by construction (gaps are unsigned, plus one), so the pairs
+// are stored as read, and the store turns dense by the usual rule.
 func (d *decoder) bins(x *bins) error {
 	n, err := d.count(2)
-	if err != nil {
+	if err != nil || n == 0 {
 		return err
 	}
+	data := d.takeBins(2 * n)
 	var idx int64
 	for k := range n {
 		if k == 0 {
@@ -348,7 +406,9 @@ func (d *decoder) bins(x *bins) error {
 		if c == 0 || c > math.MaxUint32 {
 			return fmt.Errorf("bin count %d out of range", c)
 		}
-		x.add(int32(idx), uint32(c))
+		data = append(data, uint32(idx), uint32(c))
 	}
+	x.data = data
+	x.maybeDense()
 	return nil
 }

@@ -184,7 +184,7 @@ func (acc *bucket) unpack(data []byte, start int64, k int, withExemplars, restor
 	flags := u.b[0]
 	u.b = u.b[1:]
 	var ex exemplars
-	var typ [64]candidate
+	var typ [maxCandidates]candidate
 	if flags&flagSlowest != 0 {
 		u.candidate(&ex.slow, start)
 		ex.hasSlow = true

@@ -1,6 +1,7 @@
 package agg
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -206,7 +207,9 @@ func (r *Rollups) sort() {
 // Import adds rollups: each lands whole in the bucket holding its Start, so
 // an Aggregator whose bucket width equals the rollup width reproduces the
 // exported data exactly. Operations beyond MaxOperationsPerEdge go to
-// OtherOperation. Nothing is imported when an error is returned.
+// OtherOperation. Nothing is imported when an error is returned. When
+// CompactAfter is set, a rollup that starts a new bucket is stored packed
+// (see Prune); the rollups are not retained.
 func (a *Aggregator) Import(r Rollups) error {
 	if r.accuracy != 0 && math.Abs(r.accuracy-a.cfg.RelativeAccuracy) > 1e-12 {
 		return fmt.Errorf("import rollups of accuracy %v into %v: %w", r.accuracy, a.cfg.RelativeAccuracy, ErrAccuracyMismatch)
@@ -265,7 +268,8 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 	e.from.update(&r.From)
 	e.to.update(&r.To)
 	k := a.cfg.ExemplarCandidates
-	b := a.series(e, r.Operation).bucket(floorDiv(r.Start.UnixNano(), a.width), a.width, k)
+	s := a.series(e, r.Operation)
+	idx := floorDiv(r.Start.UnixNano(), a.width)
 	in := bucket{
 		errors: r.Errors, paired: r.Paired, unpaired: r.Unpaired, lastSeen: r.LastSeen,
 		sampSum: r.SamplingSum, sampN: r.SamplingCount,
@@ -277,16 +281,30 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 	conv := func(c *Candidate) candidate {
 		return candidate{trace: c.TraceID, dur: c.Duration, t: c.Time, src: int32(a.source(c.Source)), err: c.Error}
 	}
+	packable := len(r.Typical) <= k
 	if r.Slowest != nil {
 		in.ex.slow, in.ex.hasSlow = conv(r.Slowest), true
+		packable = packable && r.Slowest.Duration >= 0
 	}
 	if r.LatestError != nil {
 		in.ex.lastErr, in.ex.hasErr = conv(r.LatestError), true
+		packable = packable && r.LatestError.Duration >= 0
 	}
+	in.ex.typ = a.typBuf[:0]
 	for i := range r.Typical {
 		in.ex.typ = append(in.ex.typ, conv(&r.Typical[i]))
+		packable = packable && r.Typical[i].Duration >= 0
 	}
-	b.merge(&in, k, true)
+	a.typBuf = in.ex.typ[:0]
+	if packable && a.cfg.CompactAfter > 0 && !s.holds(idx) {
+		// A new bucket is stored packed, as Prune stores old buckets: a
+		// fraction of the memory of a live one, and no pointers for the
+		// collector to chase. A late Add or Import into it unpacks it.
+		a.packBuf = in.pack(a.packBuf[:0], idx*a.width)
+		s.insertPacked(packedBucket{idx: idx, data: bytes.Clone(a.packBuf)})
+	} else {
+		s.bucket(idx, a.width, k).merge(&in, k, true)
+	}
 	if in.calls() > 0 && (!a.clockSet || r.LastSeen > a.clock) {
 		a.clock, a.clockSet = r.LastSeen, true
 	}

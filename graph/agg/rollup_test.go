@@ -2,9 +2,11 @@ package agg
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -245,4 +247,123 @@ func FuzzRollups_UnmarshalBinary(f *testing.F) {
 			dst.Snapshot(time.Unix(0, 0), time.Unix(1<<40, 0), Options{Operations: true})
 		}
 	})
+}
+
+// TestAggregator_Import_orderAndPacking imports the decoded minute rollups
+// of richAggregator in several ways and checks that every reader sees the
+// same as when they are imported in time order into live buckets (no
+// CompactAfter): packed on import, out of order, each twice (merging into a
+// packed bucket), merged into one bucket, and with fewer exemplar
+// candidates than the rollups carry. A late call then lands in the same
+// way in both.
+func TestAggregator_Import_orderAndPacking(t *testing.T) {
+	from, to := t0, t0.Add(3*time.Minute)
+	src := richAggregator(t, nil)
+	var minutes []Rollups
+	for m := from; m.Before(to); m = m.Add(time.Minute) {
+		rs, err := src.Export(m, m.Add(time.Minute), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		minutes = append(minutes, rs)
+	}
+	// decoded returns fresh decoded copies of the minutes in the given
+	// order, optionally all moved to start at anchor.
+	decoded := func(order []int, anchor time.Time) []Rollups {
+		out := make([]Rollups, len(order))
+		for i, m := range order {
+			if err := out[i].UnmarshalBinary(encode(t, minutes[m])); err != nil {
+				t.Fatal(err)
+			}
+			if !anchor.IsZero() {
+				for j := range out[i].Edges {
+					out[i].Edges[j].Start = anchor
+				}
+				for j := range out[i].Drops {
+					out[i].Drops[j].Start = anchor
+				}
+			}
+		}
+		return out
+	}
+	build := func(mod func(*Config), rollups []Rollups) *Aggregator {
+		a := newAgg(t, mod)
+		for _, r := range rollups {
+			if err := a.Import(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return a
+	}
+	live := func(c *Config) { c.CompactAfter = 0 }
+	fewer := func(c *Config) { c.ExemplarCandidates = 2 }
+	inOrder, reversed, shuffled := []int{0, 1, 2}, []int{2, 1, 0}, []int{1, 2, 0}
+	tests := []struct {
+		name      string
+		got, want *Aggregator
+		packed    bool
+	}{
+		{"packed on import", build(nil, decoded(inOrder, time.Time{})), build(live, decoded(inOrder, time.Time{})), true},
+		{"out of order", build(nil, decoded(shuffled, time.Time{})), build(live, decoded(inOrder, time.Time{})), true},
+		{"live out of order", build(live, decoded(reversed, time.Time{})), build(live, decoded(inOrder, time.Time{})), false},
+		{"each twice", build(nil, decoded([]int{0, 1, 2, 2, 0, 1}, time.Time{})), build(live, decoded([]int{0, 0, 1, 1, 2, 2}, time.Time{})), false},
+		{"merged into one bucket", build(nil, decoded(reversed, t0)), build(live, decoded(inOrder, t0)), false},
+		{"fewer candidates", build(func(c *Config) { fewer(c) }, decoded(shuffled, time.Time{})),
+			build(func(c *Config) { fewer(c); live(c) }, decoded(inOrder, time.Time{})), false},
+	}
+	same := func(t *testing.T, got, want *Aggregator) {
+		t.Helper()
+		for _, w := range [][2]time.Time{{from, to}, {from.Add(40 * time.Second), from.Add(130 * time.Second)}} {
+			for _, opt := range []Options{{}, {Operations: true}} {
+				if g, x := got.Snapshot(w[0], w[1], opt), want.Snapshot(w[0], w[1], opt); !reflect.DeepEqual(g, x) {
+					t.Errorf("snapshot %v %+v differs\n got %+v\nwant %+v", w, opt, g, x)
+				}
+			}
+			if g, x := got.Sparklines(w[0], w[1]), want.Sparklines(w[0], w[1]); !reflect.DeepEqual(g, x) {
+				t.Errorf("sparklines %v differ", w)
+			}
+			// The typical candidates are a set: merge order may change
+			// their order.
+			g, err1 := got.Export(w[0], w[1], time.Minute)
+			x, err2 := want.Export(w[0], w[1], time.Minute)
+			sortTypical(&g)
+			sortTypical(&x)
+			if err1 != nil || err2 != nil || !bytes.Equal(encode(t, g), encode(t, x)) {
+				t.Errorf("export %v differs (%v, %v)", w, err1, err2)
+			}
+		}
+		f1, t1 := got.Bounds()
+		if f2, t2 := want.Bounds(); !f1.Equal(f2) || !t1.Equal(t2) {
+			t.Errorf("bounds %v-%v, want %v-%v", f1, t1, f2, t2)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.got.Counters()
+			if packed := c.Packed == c.Buckets && c.Buckets > 0; packed != tt.packed {
+				t.Errorf("%d of %d buckets packed, want all packed: %v", c.Packed, c.Buckets, tt.packed)
+			}
+			if w := tt.want.Counters(); w.Buckets != c.Buckets || w.Edges != c.Edges || w.Series != c.Series {
+				t.Errorf("counters %+v, want %+v", c, w)
+			}
+			same(t, tt.got, tt.want)
+			late := []derive.Observation{call("frontend", "cart", 65*time.Second)}
+			late[0].Operation = "list"
+			tt.got.Add("late", late)
+			tt.want.Add("late", late)
+			same(t, tt.got, tt.want)
+		})
+	}
+}
+
+// sortTypical orders the typical candidates of each rollup by time and trace.
+func sortTypical(r *Rollups) {
+	for i := range r.Edges {
+		slices.SortFunc(r.Edges[i].Typical, func(x, y Candidate) int {
+			if c := cmp.Compare(x.Time, y.Time); c != 0 {
+				return c
+			}
+			return bytes.Compare(x.TraceID[:], y.TraceID[:])
+		})
+	}
 }

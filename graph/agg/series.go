@@ -109,6 +109,34 @@ func (s *series) bucket(idx, width int64, k int) *bucket {
 	return b
 }
 
+// holds reports whether the series holds bucket idx, live or packed.
+func (s *series) holds(idx int64) bool {
+	if n := len(s.buckets); n > 0 && s.buckets[n-1].idx >= idx {
+		k := sort.Search(n, func(j int) bool { return s.buckets[j].idx >= idx })
+		if s.buckets[k].idx == idx {
+			return true
+		}
+	}
+	if n := len(s.packed); n > 0 && s.packed[n-1].idx >= idx {
+		k := sort.Search(n, func(j int) bool { return s.packed[j].idx >= idx })
+		return s.packed[k].idx == idx
+	}
+	return false
+}
+
+// insertPacked adds a packed bucket the series does not hold.
+func (s *series) insertPacked(p packedBucket) {
+	n := len(s.packed)
+	if n == 0 || s.packed[n-1].idx < p.idx {
+		s.packed = append(s.packed, p)
+		return
+	}
+	k := sort.Search(n, func(j int) bool { return s.packed[j].idx >= p.idx })
+	s.packed = append(s.packed, packedBucket{})
+	copy(s.packed[k+1:], s.packed[k:])
+	s.packed[k] = p
+}
+
 // each calls f for the buckets with lo <= idx < hi in increasing idx order,
 // with either the live bucket or the packed one set.
 func (s *series) each(lo, hi int64, f func(idx int64, b *bucket, p *packedBucket)) {
