@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/spanmap/spanmap/app"
 	"github.com/spanmap/spanmap/graph"
@@ -27,6 +31,9 @@ import (
 const (
 	// embedAdmin is the bearer token the server accepts.
 	embedAdmin = "e2e-admin-token"
+	// embedUser and embedPassword sign in with basic auth, as a person
+	// does in the browser.
+	embedUser, embedPassword = "alice", "e2e-password"
 	// embedSigningKey signs the server's embed tokens.
 	embedSigningKey = "e2e-embed-key-0123456789-0123456789-0123456789"
 )
@@ -56,7 +63,7 @@ func (h *hostPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, body)
 }
 
-// embedSetup is a spanmap server that requires a bearer token and allows
+// embedSetup is a spanmap server that requires a sign-in and allows
 // the host site to frame its embed page, and the host site. The host is
 // addressed as localhost and spanmap as 127.0.0.1: two sites, so the
 // browser runs the iframe as a cross-site frame in its own process.
@@ -76,8 +83,12 @@ func startEmbedSetup(t *testing.T) *embedSetup {
 	hu, _ := url.Parse(hs.URL)
 	hostBase := "http://localhost:" + hu.Port()
 
+	hash, err := bcrypt.GenerateFromPassword([]byte(embedPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := serverConfig()
-	cfg.Auth = server.AuthConfig{Tokens: []string{embedAdmin}}
+	cfg.Auth = server.AuthConfig{Tokens: []string{embedAdmin}, Users: []server.User{{Name: embedUser, PasswordHash: string(hash)}}}
 	cfg.Embed.Key = embedSigningKey
 	cfg.Embed.FrameAncestors = []string{"'self'", hostBase}
 	s := startServer(t, cfg)
@@ -203,6 +214,39 @@ func (p *browserPage) frame(prefix string) *browserPage {
 		p.t.Fatalf("attach to the iframe %s: %v", prefix, err)
 	}
 	return &browserPage{t: p.t, ctx: ctx, close: cancel}
+}
+
+// signIn answers the server's basic-auth challenges with user and
+// password, as a person does in the browser's sign-in prompt; the browser
+// then sends the credentials with the page's requests, except those made
+// without credentials.
+func (p *browserPage) signIn(user, pass string) {
+	p.t.Helper()
+	paused := chromedp.Events(p.ctx, fetch.RequestPaused)
+	challenges := chromedp.Events(p.ctx, fetch.AuthRequired)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			chromedp.Call(p.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	go func() {
+		for ev, err := range challenges {
+			if err != nil {
+				return
+			}
+			chromedp.Call(p.ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID,
+				AuthChallengeResponse: &fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: user, Password: pass}})
+		}
+	}()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	handle := true
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handle}); err != nil {
+		p.t.Fatalf("enable sign-in: %v", err)
+	}
 }
 
 // frameResources returns the paths the frame's document fetched over HTTP
@@ -332,5 +376,89 @@ func TestEmbed_iframe_tokenExpires(t *testing.T) {
 	// says live.
 	if m := f.readMap(); len(m.Edges) == 0 {
 		t.Error("the map was dropped")
+	}
+}
+
+// TestShare_dialog_readOnlyLink opens the share dialog on a server that
+// requires a sign-in, makes a read-only link, copies its iframe snippet
+// to the clipboard, and checks that the snippet opens the View's embed
+// page, and nothing else, without other credentials.
+func TestShare_dialog_readOnlyLink(t *testing.T) {
+	p := openBrowser(t, 1280, 900)
+	e := startEmbedSetup(t)
+	e.feed.send(t, shopCalls())
+	const view = "focus=checkout"
+	e.waitGraph(t, view, "frontend->checkout")
+	for _, perm := range []string{"clipboard-read", "clipboard-write"} {
+		ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: perm}, Setting: cdpbrowser.PermissionSettingGranted, Origin: e.s.base})
+		cancel()
+		if err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
+	p.signIn(embedUser, embedPassword)
+	p.navigate(e.s.base + "/?" + view)
+	p.waitFirstMap()
+	p.do(clickSelector(".share > button"))
+	snippet := func(id string) string {
+		return eval[string](p, fmt.Sprintf(`(() => { const e = document.getElementById(%q); return e ? e.value : ''; })()`, "share-"+id))
+	}
+	p.waitFor(stepTimeout, "the dialog offers a read-only link and the Mermaid text", func() (bool, string) {
+		box, _ := tryEval[int](p, `document.querySelectorAll('.share-dialog .share-access input[type=checkbox]').length`)
+		m := snippet("mermaid")
+		return box == 1 && strings.Contains(m, "flowchart"), fmt.Sprintf("checkbox %d, mermaid %.40q", box, m)
+	})
+	if s := snippet("iframe"); !strings.Contains(s, `src="`+e.s.base+`/embed?focus=checkout"`) {
+		t.Errorf("iframe snippet before the read-only link: %s", s)
+	}
+
+	p.do(clickSelector(".share-access input[type=checkbox]"))
+	var iframe string
+	p.waitFor(stepTimeout, "the snippets carry a read-only token", func() (bool, string) {
+		iframe = snippet("iframe")
+		return strings.Contains(iframe, "&amp;token=v1."), iframe + " | " + p.text(".share-access")
+	})
+	if !strings.Contains(p.text(".share-access"), "sees this view only") {
+		t.Errorf("the dialog does not say what the link grants: %s", p.text(".share-access"))
+	}
+	for _, id := range []string{"iframe", "markdown", "img", "mermaid"} {
+		if s := snippet(id); strings.Contains(s, embedPassword) || strings.Contains(s, embedUser+":") {
+			t.Errorf("the %s snippet carries the page's credentials: %s", id, s)
+		}
+	}
+
+	p.do(clickSelector("#share-iframe + button"))
+	p.waitFor(stepTimeout, "the iframe snippet copied", func() (bool, string) {
+		clip, err := tryEval[string](p, `navigator.clipboard.readText()`)
+		if err != nil {
+			return false, err.Error()
+		}
+		return clip == iframe, fmt.Sprintf("clipboard %.80q, button %q", clip, p.text("#share-iframe + button"))
+	})
+
+	// The snippet's address opens the embed page without other credentials;
+	// the same token opens nothing else.
+	src := iframe[strings.Index(iframe, `src="`)+5:]
+	src = strings.ReplaceAll(src[:strings.Index(src, `"`)], "&amp;", "&")
+	tok := src[strings.Index(src, "token=")+len("token="):]
+	for _, tc := range []struct {
+		url  string
+		code int
+	}{
+		{src, http.StatusOK},
+		{e.s.base + "/embed?focus=payment&token=" + tok, http.StatusForbidden},
+		{e.s.base + "/api/v1/sources?token=" + tok, http.StatusForbidden},
+		{e.s.base + "/api/v1/graph.svg?" + view + "&token=" + tok, http.StatusOK},
+	} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("GET %s = %d, want %d", tc.url, resp.StatusCode, tc.code)
+		}
 	}
 }
