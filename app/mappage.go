@@ -119,7 +119,7 @@ func (p *mapPage) shortcut(ctx app.Context, sc shortcut) {
 	case shortcutZoomOut:
 		ctx.NewActionWithValue(actionZoom, 1/ZoomStep)
 	case shortcutClear:
-		p.selected, p.help = Selection{}, false
+		p.selected, p.help, p.share = Selection{}, false, false
 	case shortcutTheme:
 		p.handleTheme(ctx, app.Action{})
 	}

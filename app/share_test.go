@@ -230,3 +230,16 @@ func TestShareDialog_copy_fallback(t *testing.T) {
 		t.Error("the hint is not shown once, under its snippet")
 	}
 }
+
+// Escape closes the share dialog like the other overlays.
+func TestMapPage_Shortcut_closesShare(t *testing.T) {
+	p := pageWithSession(t, "http://h/", nil)
+	p.onShare(app.Context{}, app.Event{})
+	if !p.share {
+		t.Fatal("the share button did not open the dialog")
+	}
+	p.shortcut(app.Context{}, shortcutClear)
+	if p.share {
+		t.Error("escape did not close the share dialog")
+	}
+}
