@@ -114,86 +114,102 @@ type syncStats struct {
 }
 
 // layerSync keeps the children of one layer element equal to a list of
-// keyed descriptions, remembering what it drew.
+// keyed descriptions, remembering what it drew. It reuses its buffers, so
+// a draw that changes little allocates little.
 type layerSync struct {
 	parent domRef
 	drawn  map[string]*drawnElem
-	order  []string // keys in DOM order
+	order  []*drawnElem // in DOM order
+	gen    uint32       // the current sync
+	// buffers reused between syncs
+	refs  []*drawnElem
+	spare []*drawnElem
 }
 
 type drawnElem struct {
-	desc velem
-	node domNode
+	key   string
+	desc  velem
+	node  domNode
+	gen   uint32 // the last sync that wanted it
+	fresh bool   // not drawn yet
 }
 
-// sync makes parent's children match want, in order. When parent is not
-// the element drawn into before (the layer was mounted anew), it starts
-// from an empty layer.
+// sync makes parent's children match want, in order; of elements with the
+// same key, the first is drawn. When parent is not the element drawn into
+// before (the layer was mounted anew), it starts from an empty layer.
 func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 	var st syncStats
 	if l.drawn == nil || l.parent == nil || !dom.same(l.parent, parent) {
 		l.parent, l.drawn, l.order = parent, map[string]*drawnElem{}, nil
 	}
-	wanted := make(map[string]bool, len(want))
+	l.gen++
+	refs := l.refs[:0]
 	for i := range want {
-		wanted[want[i].Key] = true
+		k := want[i].Key
+		e := l.drawn[k]
+		switch {
+		case e == nil:
+			e = &drawnElem{key: k, fresh: true}
+			l.drawn[k] = e
+		case e.gen == l.gen:
+			e = nil // a duplicate key
+		}
+		if e != nil {
+			e.gen = l.gen
+		}
+		refs = append(refs, e)
 	}
-	kept := make([]string, 0, len(l.order))
-	for _, k := range l.order {
-		if wanted[k] {
-			kept = append(kept, k)
+	l.refs = refs
+	// Remove what is no longer wanted, and check whether the elements
+	// that stay keep their relative order (lists sorted by ID do): then
+	// only new ones are inserted; otherwise every element is moved.
+	j, inOrder := 0, true
+	for _, e := range l.order {
+		if e.gen != l.gen {
+			dom.remove(parent, e.node.el)
+			delete(l.drawn, e.key)
+			st.Removed++
 			continue
 		}
-		dom.remove(parent, l.drawn[k].node.el)
-		delete(l.drawn, k)
-		st.Removed++
-	}
-	// Elements that stay keep their relative order (lists sorted by ID
-	// do), so only new ones are inserted; otherwise every element is
-	// moved into place.
-	inOrder := true
-	j := 0
-	for i := range want {
-		if _, ok := l.drawn[want[i].Key]; ok {
-			if j >= len(kept) || kept[j] != want[i].Key {
-				inOrder = false
-				break
-			}
+		for j < len(refs) && (refs[j] == nil || refs[j].fresh) {
 			j++
 		}
-	}
-	order := make([]string, 0, len(want))
-	var next domRef
-	seen := make(map[string]bool, len(want))
-	for i := len(want) - 1; i >= 0; i-- {
-		w := &want[i]
-		if seen[w.Key] {
-			continue // a duplicate key: the first one wins
+		if j == len(refs) || refs[j] != e {
+			inOrder = false
 		}
-		seen[w.Key] = true
-		d, ok := l.drawn[w.Key]
+		j++
+	}
+	order := l.spare[:0]
+	var next domRef
+	for i := len(want) - 1; i >= 0; i-- {
+		e := refs[i]
+		if e == nil {
+			continue
+		}
+		w := &want[i]
 		switch {
-		case !ok:
-			d = &drawnElem{desc: w.El, node: build(dom, &w.El)}
-			l.drawn[w.Key] = d
-			dom.insertBefore(parent, d.node.el, next)
+		case e.fresh:
+			e.desc, e.node, e.fresh = w.El, build(dom, &w.El), false
+			dom.insertBefore(parent, e.node.el, next)
 			st.Created++
 		default:
-			if !d.desc.equal(&w.El) {
-				d.node = patch(dom, d.node, &d.desc, &w.El)
-				d.desc = w.El
+			if !e.desc.equal(&w.El) {
+				e.node = patch(dom, e.node, &e.desc, &w.El)
+				e.desc = w.El
 				st.Updated++
 			}
 			if !inOrder {
-				dom.insertBefore(parent, d.node.el, next)
+				dom.insertBefore(parent, e.node.el, next)
 				st.Moved++
 			}
 		}
-		next = d.node.el
-		order = append(order, w.Key)
+		next = e.node.el
+		order = append(order, e)
 	}
 	slices.Reverse(order)
-	l.order = order
+	clear(refs)
+	clear(l.order)
+	l.order, l.spare = order, l.order[:0]
 	return st
 }
 

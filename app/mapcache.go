@@ -9,15 +9,20 @@ import (
 // geoCache keeps the SVG path data of edges and node shapes between draws,
 // so that a live update, which mostly changes figures, formats the path of
 // only the edges that moved, and the descriptions of the elements, so that
-// only changed elements are described anew. A nil *geoCache computes
-// everything.
+// only changed elements are described anew. Entries are updated in place
+// and the ones a draw did not use are dropped at its end, so a draw
+// allocates little (garbage collection is slow in the browser). A nil
+// *geoCache computes everything.
 type geoCache struct {
-	edges, nextEdges   map[string]edgeGeo
-	shapes, nextShapes map[shapeKey]shapeGeo
+	gen    uint32 // the current draw
+	edges  map[string]*edgeGeo
+	shapes map[shapeKey]*shapeGeo
 	// descriptions of edges, nodes and labels
 	edgeDesc  descCache[edgeIn]
 	nodeDesc  descCache[nodeIn]
 	labelDesc descCache[labelIn]
+	// layers are the lists of the last draw, reused by the next
+	layers [len(layerClasses)][]keyed
 }
 
 // edgeGeo is the drawn path of one edge and what it was computed from.
@@ -26,6 +31,7 @@ type edgeGeo struct {
 	from, to endGeo
 	d        string
 	at       graph.Point
+	gen      uint32
 }
 
 // endGeo is what an edge drawn without a laid-out path takes from one of
@@ -51,30 +57,46 @@ type shapeKey struct {
 	w, h float64
 }
 
-type shapeGeo struct{ outline, detail string }
+type shapeGeo struct {
+	outline, detail string
+	gen             uint32
+}
+
+// begin starts a draw.
+func (c *geoCache) begin() {
+	if c == nil {
+		return
+	}
+	c.gen++
+	if c.edges == nil {
+		c.edges, c.shapes = map[string]*edgeGeo{}, map[shapeKey]*shapeGeo{}
+	}
+	c.edgeDesc.begin(c.gen)
+	c.nodeDesc.begin(c.gen)
+	c.labelDesc.begin(c.gen)
+}
 
 // edgePath is EdgePath, from the cache when e's path (or, for an edge
 // without one, its nodes) did not change.
 func (c *geoCache) edgePath(e graph.Edge, from, to graph.Node) (string, graph.Point) {
-	if c == nil {
+	if c == nil || c.edges == nil {
 		return EdgePath(e, from, to)
-	}
-	if c.nextEdges == nil {
-		c.nextEdges = make(map[string]edgeGeo, len(c.edges))
-	}
-	if g, ok := c.nextEdges[e.ID]; ok {
-		return g.d, g.at
 	}
 	var fe, te endGeo
 	if len(e.Path) < 2 { // drawn between the nodes' outlines
 		fe, te = endOf(from), endOf(to)
 	}
-	g, ok := c.edges[e.ID]
-	if !ok || g.from != fe || g.to != te || !samePoints(g.path, e.Path) {
-		g = edgeGeo{path: e.Path, from: fe, to: te}
+	g := c.edges[e.ID]
+	if g == nil {
+		g = &edgeGeo{}
+		c.edges[e.ID] = g
+		g.path, g.from, g.to = e.Path, fe, te
+		g.d, g.at = EdgePath(e, from, to)
+	} else if g.from != fe || g.to != te || !samePoints(g.path, e.Path) {
+		g.path, g.from, g.to = e.Path, fe, te
 		g.d, g.at = EdgePath(e, from, to)
 	}
-	c.nextEdges[e.ID] = g
+	g.gen = c.gen
 	return g.d, g.at
 }
 
@@ -93,21 +115,17 @@ func samePoints(a, b []graph.Point) bool {
 // nodeShape is NodeShape, from the cache when a node of the same kind and
 // size was drawn before.
 func (c *geoCache) nodeShape(k graph.NodeKind, w, h float64) (outline, detail string) {
-	if c == nil {
+	if c == nil || c.shapes == nil {
 		return NodeShape(k, w, h)
 	}
-	if c.nextShapes == nil {
-		c.nextShapes = map[shapeKey]shapeGeo{}
-	}
 	key := shapeKey{k, w, h}
-	if s, ok := c.nextShapes[key]; ok {
-		return s.outline, s.detail
-	}
-	s, ok := c.shapes[key]
-	if !ok {
+	s := c.shapes[key]
+	if s == nil {
+		s = &shapeGeo{}
 		s.outline, s.detail = NodeShape(k, w, h)
+		c.shapes[key] = s
 	}
-	c.nextShapes[key] = s
+	s.gen = c.gen
 	return s.outline, s.detail
 }
 
@@ -116,8 +134,16 @@ func (c *geoCache) done() {
 	if c == nil {
 		return
 	}
-	c.edges, c.nextEdges = c.nextEdges, nil
-	c.shapes, c.nextShapes = c.nextShapes, nil
+	for k, g := range c.edges {
+		if g.gen != c.gen {
+			delete(c.edges, k)
+		}
+	}
+	for k, s := range c.shapes {
+		if s.gen != c.gen {
+			delete(c.shapes, k)
+		}
+	}
 	c.edgeDesc.done()
 	c.nodeDesc.done()
 	c.labelDesc.done()
@@ -128,40 +154,57 @@ func (c *geoCache) done() {
 // the same reuses its description, which the reconciler then recognises
 // as unchanged without comparing it field by field.
 type descCache[K comparable] struct {
-	last, next map[string]cachedDesc[K]
+	gen uint32
+	m   map[string]*cachedDesc[K]
 }
 
 type cachedDesc[K comparable] struct {
-	in K
-	el velem
+	in  K
+	el  velem
+	gen uint32
+}
+
+func (c *descCache[K]) begin(gen uint32) {
+	c.gen = gen
+	if c.m == nil {
+		c.m = map[string]*cachedDesc[K]{}
+	}
 }
 
 // get returns the description of id made from in, and whether there was
 // one. A nil cache has none.
 func (c *descCache[K]) get(id string, in K) (velem, bool) {
-	if c == nil {
+	if c == nil || c.m == nil {
 		return velem{}, false
 	}
-	if d, ok := c.last[id]; ok && d.in == in {
-		c.put(id, in, d.el)
+	if d := c.m[id]; d != nil && d.in == in {
+		d.gen = c.gen
 		return d.el, true
 	}
 	return velem{}, false
 }
 
-// put records the description of id made from in for the next draw.
+// put records the description of id made from in.
 func (c *descCache[K]) put(id string, in K, el velem) {
-	if c == nil {
+	if c == nil || c.m == nil {
 		return
 	}
-	if c.next == nil {
-		c.next = make(map[string]cachedDesc[K], len(c.last))
+	d := c.m[id]
+	if d == nil {
+		d = &cachedDesc[K]{}
+		c.m[id] = d
 	}
-	c.next[id] = cachedDesc[K]{in: in, el: el}
+	d.in, d.el, d.gen = in, el, c.gen
 }
 
-// done ends a draw: what it did not use is forgotten.
-func (c *descCache[K]) done() { c.last, c.next = c.next, nil }
+// done drops what the draw did not use.
+func (c *descCache[K]) done() {
+	for k, d := range c.m {
+		if d.gen != c.gen {
+			delete(c.m, k)
+		}
+	}
+}
 
 // edgeIn is what an edge's description is made from.
 type edgeIn struct {

@@ -181,7 +181,7 @@ func (c *mapCanvas) focus(sel Selection) bool {
 	case KindEdge:
 		for _, e := range d.snap.Edges {
 			if e.ID == sel.ID {
-				if _, p := EdgePath(e, d.nodes[e.From], d.nodes[e.To]); p != (graph.Point{}) {
+				if _, p := EdgePath(e, d.nodeByID(e.From), d.nodeByID(e.To)); p != (graph.Point{}) {
 					at = &p
 				}
 			}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -37,7 +38,7 @@ func svgElem(tag string) app.HTMLElem { return app.Elem(tag).XMLNS(svgNS) }
 // drawing is everything one draw of the map needs, computed once.
 type drawing struct {
 	snap       graph.Snapshot
-	nodes      map[string]graph.Node
+	nodes      map[string]*graph.Node // into snap.Nodes
 	groups     []GroupBox
 	collapsed  map[string]bool
 	selected   Selection
@@ -53,20 +54,32 @@ type drawing struct {
 func newDrawing(snap graph.Snapshot, collapsed map[string]bool, sel Selection, labels LabelMode, hl Changes, vp Viewport) drawing {
 	groups := GroupBoxes(snap)
 	snap = CollapseGroups(snap, collapsed)
-	snap.Nodes = PlaceUnpositioned(withoutFramedGroups(snap.Nodes, groups, collapsed))
+	snap.Nodes = withoutFramedGroups(snap.Nodes, groups, collapsed)
+	if slices.ContainsFunc(snap.Nodes, func(n graph.Node) bool { return n.Pos == nil }) {
+		snap.Nodes = PlaceUnpositioned(snap.Nodes)
+	}
 	d := drawing{
-		snap: snap, nodes: make(map[string]graph.Node, len(snap.Nodes)),
+		snap: snap, nodes: make(map[string]*graph.Node, len(snap.Nodes)),
 		groups: groups, collapsed: collapsed, selected: sel,
 		labels: labels, highlights: hl, showLabels: vp.ShowLabels(),
 	}
-	for _, n := range snap.Nodes {
-		d.nodes[n.ID] = n
+	for i := range snap.Nodes {
+		d.nodes[snap.Nodes[i].ID] = &snap.Nodes[i]
 	}
 	d.near = neighbourhood(snap, sel)
 	return d
 }
 
-// withoutFramedGroups drops the group nodes drawn as an expanded frame.
+// nodeByID returns the node id, the zero Node when there is none.
+func (d *drawing) nodeByID(id string) graph.Node {
+	if n := d.nodes[id]; n != nil {
+		return *n
+	}
+	return graph.Node{}
+}
+
+// withoutFramedGroups drops the group nodes drawn as an expanded frame;
+// it returns nodes itself when there are none.
 func withoutFramedGroups(nodes []graph.Node, groups []GroupBox, collapsed map[string]bool) []graph.Node {
 	framed := map[string]bool{}
 	for _, g := range groups {
@@ -74,7 +87,7 @@ func withoutFramedGroups(nodes []graph.Node, groups []GroupBox, collapsed map[st
 			framed[g.ID] = true
 		}
 	}
-	if len(framed) == 0 {
+	if !slices.ContainsFunc(nodes, func(n graph.Node) bool { return n.Kind == graph.NodeGroup && framed[n.ID] }) {
 		return nodes
 	}
 	out := make([]graph.Node, 0, len(nodes))
@@ -167,7 +180,7 @@ func (v velem) with(kids ...velem) velem { v.Kids = kids; return v }
 
 // groupLayer draws the frames of the expanded groups.
 func (d *drawing) groupLayer() []keyed {
-	var out []keyed
+	out := d.buffer(0, len(d.groups))
 	for _, g := range d.groups {
 		if d.collapsed[g.ID] {
 			continue
@@ -191,9 +204,9 @@ func (d *drawing) groupLayer() []keyed {
 
 // edgeLayer draws the edges, each with a wide transparent hit path.
 func (d *drawing) edgeLayer() []keyed {
-	out := make([]keyed, 0, len(d.snap.Edges))
+	out := d.buffer(1, len(d.snap.Edges))
 	for _, e := range d.snap.Edges {
-		from, to := d.nodes[e.From], d.nodes[e.To]
+		from, to := d.nodeByID(e.From), d.nodeByID(e.To)
 		path, _ := d.geo.edgePath(e, from, to)
 		if path == "" {
 			continue
@@ -234,6 +247,21 @@ func (d *drawing) edgeLayer() []keyed {
 	return out
 }
 
+// buffer returns an empty list for layer i with room for n elements,
+// reusing the cache's list of the previous draw.
+func (d *drawing) buffer(i, n int) []keyed {
+	if d.geo == nil {
+		return make([]keyed, 0, n)
+	}
+	b := d.geo.layers[i]
+	clear(b)
+	if cap(b) < n {
+		b = make([]keyed, 0, n)
+	}
+	d.geo.layers[i] = b[:0]
+	return b[:0]
+}
+
 // edgeDescs, nodeDescs and labelDescs are the description caches, nil
 // when the drawing has no cache.
 func (d *drawing) edgeDescs() *descCache[edgeIn] {
@@ -272,7 +300,7 @@ func edgeTitle(e graph.Edge, from, to graph.Node) string {
 
 // nodeLayer draws the nodes.
 func (d *drawing) nodeLayer() []keyed {
-	out := make([]keyed, 0, len(d.snap.Nodes))
+	out := d.buffer(2, len(d.snap.Nodes))
 	for _, n := range d.snap.Nodes {
 		if n.Pos == nil {
 			continue
@@ -369,13 +397,13 @@ func (d *drawing) labelLayer() []keyed {
 	if !d.showLabels || d.labels == LabelNone {
 		return nil
 	}
-	out := make([]keyed, 0, len(d.snap.Edges))
+	out := d.buffer(3, len(d.snap.Edges))
 	for _, e := range d.snap.Edges {
 		text := EdgeLabel(e, d.labels)
 		if text == "" {
 			continue
 		}
-		path, at := d.geo.edgePath(e, d.nodes[e.From], d.nodes[e.To])
+		path, at := d.geo.edgePath(e, d.nodeByID(e.From), d.nodeByID(e.To))
 		if path == "" {
 			continue
 		}

@@ -79,12 +79,18 @@ type perfRecord struct {
 	} `json:"longTasks"`
 	// WasmEnd is when app.wasm finished downloading.
 	WasmEnd float64 `json:"wasmEnd"`
+	// Draws are the app's draws of the map layers (User Timing entries).
+	Draws []struct {
+		T float64 `json:"t"`
+		D float64 `json:"d"`
+	} `json:"draws"`
 }
 
 func (p *browserPage) perf() perfRecord {
 	p.t.Helper()
 	return eval[perfRecord](p, `Object.assign({}, window.spanmapPerf, {
 		wasmEnd: (performance.getEntriesByType('resource').find(e => e.name.includes('app.wasm')) || {}).responseEnd || 0,
+		draws: performance.getEntriesByName('spanmap-draw-layers').map(e => ({t: e.startTime, d: e.duration})),
 	})`)
 }
 
@@ -113,8 +119,10 @@ func measureLoad(p *browserPage, url string) loadFigures {
 
 // diffFigures pairs each diff message after version from with the render
 // of the version it made: milliseconds from arrival to the DOM update and
-// to the next frame, and the message size.
-func diffFigures(r perfRecord, from uint64) (apply, paint []float64, bytes []int) {
+// to the next frame, the message size, and how long the app took to draw
+// the map layers in between (the rest is decoding, applying, rendering
+// the other components and go-app's own update).
+func diffFigures(r perfRecord, from uint64) (apply, paint, layers []float64, bytes []int) {
 	rendered := map[uint64]int{}
 	for i, x := range r.Rendered {
 		rendered[x.V] = i
@@ -132,8 +140,13 @@ func diffFigures(r perfRecord, from uint64) (apply, paint []float64, bytes []int
 			paint = append(paint, r.Rendered[i].Paint-m.T)
 		}
 		bytes = append(bytes, m.Bytes)
+		for _, d := range r.Draws {
+			if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
+				layers = append(layers, d.D)
+			}
+		}
 	}
-	return apply, paint, bytes
+	return apply, paint, layers, bytes
 }
 
 // summary formats the median, 90th percentile and maximum of xs.
@@ -252,7 +265,7 @@ func largeGraph(n, m int) []call {
 func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*rand.Rand) []call) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
-	var apply, paint, kb, e2e []float64
+	var apply, paint, layers, kb, e2e []float64
 	for range rounds {
 		before := p.perf()
 		drawn := uint64(0)
@@ -279,13 +292,15 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 			x := rec.Rendered[len(rec.Rendered)-1]
 			return x.Paint > 0, fmt.Sprintf("version %d drawn, no frame yet", x.V)
 		})
-		a, pt, b := diffFigures(rec, drawn)
+		a, pt, l, b := diffFigures(rec, drawn)
 		if len(a) == 0 {
 			t.Fatalf("the page drew version %d but got no diff for it: %+v", rec.Rendered[len(rec.Rendered)-1].V, rec.Msgs[len(before.Msgs):])
 		}
 		apply, paint, kb = append(apply, a...), append(paint, pt...), append(kb, intsToFloats(b)...)
+		layers = append(layers, l...)
 	}
 	t.Logf("%s: diff arrival to DOM updated: %s", t.Name(), summary(apply, " ms"))
+	t.Logf("%s: of which drawing the map layers: %s", t.Name(), summary(layers, " ms"))
 	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(paint, " ms"))
 	t.Logf("%s: diff message size: %s", t.Name(), summary(kb, " KB"))
 	t.Logf("%s: spans sent to map drawn (includes the server tick): %s", t.Name(), summary(e2e, " ms"))
