@@ -206,34 +206,42 @@ func shiftRollups(r *Rollups, d time.Duration) {
 // rollups of 1,000 edges (10 calls a minute each) into an empty aggregator
 // of the default bucket width: the live window a restarted server restores
 // (65 minutes) and a day (1,440 minutes), to show how the cost grows with
-// the range. "decode" only decodes.
+// the range. "decode" only decodes; "import" restores each minute into its
+// bucket; "merge" moves every minute to one start first, as reading a
+// range for time travel does, so all minutes merge into one bucket per
+// series.
 func BenchmarkAggregator_ImportMinutes(b *testing.B) {
 	const edges, perMin = 1000, 10
 	day := minuteRollups(b, edges, perMin, 24*60)
 	for _, minutes := range []int{65, 24 * 60} {
 		enc := day[len(day)-minutes:]
-		for _, importing := range []bool{false, true} {
-			name := fmt.Sprintf("minutes=%d/decode", minutes)
-			if importing {
-				name = fmt.Sprintf("minutes=%d/import", minutes)
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, mode := range []string{"decode", "import", "merge"} {
+			b.Run(fmt.Sprintf("minutes=%d/%s", minutes, mode), func(b *testing.B) {
 				b.ReportAllocs()
 				n := 0
 				cpu0 := cpuTime()
 				for b.Loop() {
 					cfg := DefaultConfig()
 					cfg.Retention = 0
+					if mode == "merge" {
+						cfg.CompactAfter = 0
+					}
 					a := New(cfg)
 					for _, v := range enc {
 						var r Rollups
 						if err := r.UnmarshalBinary(v); err != nil {
 							b.Fatal(err)
 						}
-						if importing {
-							if err := a.Import(r); err != nil {
-								b.Fatal(err)
+						switch mode {
+						case "decode":
+							continue
+						case "merge":
+							for i := range r.Edges {
+								r.Edges[i].Start = t0
 							}
+						}
+						if err := a.Import(r); err != nil {
+							b.Fatal(err)
 						}
 					}
 					n++
