@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -53,11 +54,23 @@ func (s *Server) authMiddleware(emb *embedAuth) echo.MiddlewareFunc {
 	}
 }
 
+// bearerToken returns the request's bearer token: the Authorization
+// header, the access_token query parameter or, for the app's static files
+// only, the access_token of the same-host page that loads them (its
+// address is the Referer), since a page opened as /?access_token=... cannot
+// add the token to the script, style and wasm requests the browser makes.
 func bearerToken(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	return r.URL.Query().Get("access_token")
+	if t := r.URL.Query().Get(paramAccessToken); t != "" || !isAppAsset(r.URL.Path) {
+		return t
+	}
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host != r.Host {
+		return ""
+	}
+	return ref.Query().Get(paramAccessToken)
 }
 
 func tokenAllowed(tokens []string, tok string) bool {

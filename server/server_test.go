@@ -186,8 +186,7 @@ func TestServer_auth(t *testing.T) {
 	}
 	cfg := testConfig()
 	cfg.Auth = AuthConfig{Tokens: []string{"tok"}, Users: []User{{Name: "ann", PasswordHash: string(hash)}}, ProxyUserHeader: "X-Forwarded-User"}
-	s := start(t, cfg)
-	base := "http://" + s.Addr("--http-addr")
+	_, base := startUI(t, cfg, fakeUI)
 	basic := "Basic YW5uOnB3" // ann:pw
 	for _, tc := range []struct {
 		path string
@@ -204,6 +203,14 @@ func TestServer_auth(t *testing.T) {
 		{"/api/v1/sources", nil, 401},
 		{"/", nil, 401},
 		{"/embed", nil, 401},
+		{"/web/spanmap.css", nil, 401},
+		// A page opened as /?access_token=... loads the app's files with
+		// the page as Referer; the token there opens those files only.
+		{"/web/spanmap.css", []string{"Referer", base + "/?access_token=tok"}, 200},
+		{"/app.js", []string{"Referer", base + "/embed?access_token=tok&focus=a"}, 200},
+		{"/web/spanmap.css", []string{"Referer", base + "/?access_token=nope"}, 401},
+		{"/web/spanmap.css", []string{"Referer", "http://elsewhere.example/?access_token=tok"}, 401},
+		{"/api/v1/sources", []string{"Referer", base + "/?access_token=tok"}, 401},
 		{"/healthz", nil, 200},
 		{"/readyz", nil, 200},
 		{"/metrics", nil, 200},
