@@ -101,8 +101,14 @@ func (r *Rollups) strings(t *stringTable) {
 		for _, s := range e.Sources {
 			t.add(s)
 		}
-		for _, c := range e.candidates() {
-			t.add(c.Source)
+		if e.Slowest != nil {
+			t.add(e.Slowest.Source)
+		}
+		if e.LatestError != nil {
+			t.add(e.LatestError.Source)
+		}
+		for i := range e.Typical {
+			t.add(e.Typical[i].Source)
 		}
 	}
 	for _, d := range r.Drops {

@@ -124,7 +124,10 @@ func (a *Aggregator) Export(from, to time.Time, width time.Duration) (Rollups, e
 			s.each(lo, hi, func(idx int64, b *bucket, p *packedBucket) {
 				if acc == nil || floorDiv(idx, per) != slot {
 					flush()
-					acc, slot = newAcc(), floorDiv(idx, per)
+					// A sparse accumulator: a rollup merges a few buckets,
+					// whose bins it keeps compact, turning dense only by
+					// the usual rule.
+					acc, slot = &bucket{}, floorDiv(idx, per)
 				}
 				a.mergeInto(acc, idx, b, p, a.cfg.ExemplarCandidates, true)
 			})
@@ -161,17 +164,32 @@ func (a *Aggregator) rollup(e *edge, op string, start time.Time, b *bucket) Edge
 	conv := func(c *candidate) Candidate {
 		return Candidate{TraceID: c.trace, Source: a.sources[c.src], Duration: c.dur, Time: c.t, Error: c.err}
 	}
+	// One allocation holds all candidates.
 	x := &b.ex
+	n := len(x.typ)
 	if x.hasSlow {
-		c := conv(&x.slow)
-		r.Slowest = &c
+		n++
 	}
 	if x.hasErr {
-		c := conv(&x.lastErr)
-		r.LatestError = &c
+		n++
+	}
+	if n == 0 {
+		return r
+	}
+	cands := make([]Candidate, 0, n)
+	if x.hasSlow {
+		cands = append(cands, conv(&x.slow))
+		r.Slowest = &cands[len(cands)-1]
+	}
+	if x.hasErr {
+		cands = append(cands, conv(&x.lastErr))
+		r.LatestError = &cands[len(cands)-1]
 	}
 	for i := range x.typ {
-		r.Typical = append(r.Typical, conv(&x.typ[i]))
+		cands = append(cands, conv(&x.typ[i]))
+	}
+	if len(x.typ) > 0 {
+		r.Typical = cands[n-len(x.typ) : n : n]
 	}
 	return r
 }

@@ -240,24 +240,57 @@ func (s *sketch) setDense() {
 	s.neg.setDense()
 }
 
+// mergeSparse merges the sorted pairs of o into the sparse store b: in
+// place, from the back, when b has room for both, else into a new slice
+// with room to spare, so that a store merging many others reallocates
+// O(log n) times.
 func (b *bins) mergeSparse(o *bins) {
 	x, y := b.data, o.data
-	out := make([]uint32, 0, len(x)+len(y))
-	for len(x) > 0 && len(y) > 0 {
-		ix, iy := int32(x[0]), int32(y[0])
-		switch {
-		case ix < iy:
-			out, x = append(out, x[0], x[1]), x[2:]
-		case iy < ix:
-			out, y = append(out, y[0], y[1]), y[2:]
-		default:
-			out = append(out, x[0], satAdd(x[1], y[1]))
-			x, y = x[2:], y[2:]
+	n := len(x) + len(y)
+	if cap(x) < n {
+		out := make([]uint32, 0, max(n, 2*len(x)))
+		for len(x) > 0 && len(y) > 0 {
+			ix, iy := int32(x[0]), int32(y[0])
+			switch {
+			case ix < iy:
+				out, x = append(out, x[0], x[1]), x[2:]
+			case iy < ix:
+				out, y = append(out, y[0], y[1]), y[2:]
+			default:
+				out = append(out, x[0], satAdd(x[1], y[1]))
+				x, y = x[2:], y[2:]
+			}
 		}
+		out = append(out, x...)
+		out = append(out, y...)
+		b.data = out
+		b.maybeDense()
+		return
 	}
-	out = append(out, x...)
-	out = append(out, y...)
-	b.data = out
+	// Fill d from its end; the write position never passes the next
+	// unread pair of x.
+	d := x[:n]
+	i, j, k := len(x)-2, len(y)-2, n-2
+	for j >= 0 {
+		switch {
+		case i >= 0 && int32(d[i]) > int32(y[j]):
+			d[k], d[k+1] = d[i], d[i+1]
+			i -= 2
+		case i >= 0 && int32(d[i]) == int32(y[j]):
+			d[k], d[k+1] = d[i], satAdd(d[i+1], y[j+1])
+			i, j = i-2, j-2
+		default:
+			d[k], d[k+1] = y[j], y[j+1]
+			j -= 2
+		}
+		k -= 2
+	}
+	// Shared indexes leave a gap of k-i words before the merged pairs.
+	if gap := k - i; gap > 0 {
+		copy(d[gap:], d[:i+2])
+		d = d[:copy(d, d[gap:])]
+	}
+	b.data = d
 	b.maybeDense()
 }
 

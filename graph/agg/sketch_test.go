@@ -212,3 +212,51 @@ func TestBins_representation(t *testing.T) {
 		})
 	}
 }
+
+// TestBins_mergeSparse_inPlace merges random sparse stores, with and
+// without room to merge in place, and checks the counts against a map.
+func TestBins_mergeSparse_inPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	random := func(n, spread, room int) bins {
+		idx := map[int32]bool{}
+		for len(idx) < n {
+			idx[int32(r.IntN(spread))] = true
+		}
+		keys := make([]int32, 0, n)
+		for i := range idx {
+			keys = append(keys, i)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+		data := make([]uint32, 0, 2*n+room)
+		for _, i := range keys {
+			data = append(data, uint32(i), uint32(1+r.IntN(5)))
+		}
+		return bins{data: data}
+	}
+	for round := range 2000 {
+		spread := 4 + r.IntN(200)
+		nx, ny := r.IntN(min(spread, 7)), r.IntN(min(spread, 7))
+		x, y := random(nx, spread, r.IntN(2)*r.IntN(16)), random(ny, spread, 0)
+		want := map[int32]uint32{}
+		for _, b := range []*bins{&x, &y} {
+			b.each(func(i int32, n uint32) { want[i] += n })
+		}
+		x.merge(&y)
+		got := map[int32]uint32{}
+		prev := int32(-1)
+		x.each(func(i int32, n uint32) {
+			if i <= prev {
+				t.Fatalf("round %d: index %d after %d", round, i, prev)
+			}
+			prev, got[i] = i, n
+		})
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d bins, want %d", round, len(got), len(want))
+		}
+		for i, n := range want {
+			if got[i] != n {
+				t.Fatalf("round %d: bin %d = %d, want %d", round, i, got[i], n)
+			}
+		}
+	}
+}
