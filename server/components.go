@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -132,7 +133,12 @@ func serveGRPC(ctx context.Context, gs *grpc.Server, ln net.Listener, timeout ti
 	case <-time.After(timeout):
 		gs.Stop()
 	}
-	return <-errc
+	// A stop that comes before Serve started makes Serve return
+	// ErrServerStopped: a normal shutdown, not a failure.
+	if err := <-errc; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
 }
 
 // openHistory opens the on-disk history in the data dir and restores the
