@@ -38,6 +38,9 @@ type Aggregator struct {
 	// and converting typical candidates.
 	packBuf []byte
 	typBuf  []candidate
+	// packArena is the unused rest of the chunk imported packed buckets
+	// are copied into.
+	packArena []byte
 }
 
 // New returns an empty Aggregator. It panics if cfg does not pass Validate;

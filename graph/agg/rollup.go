@@ -1,7 +1,6 @@
 package agg
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -319,11 +318,31 @@ func (a *Aggregator) importEdge(r *EdgeRollup) {
 		// fraction of the memory of a live one, and no pointers for the
 		// collector to chase. A late Add or Import into it unpacks it.
 		a.packBuf = in.pack(a.packBuf[:0], idx*a.width)
-		s.insertPacked(packedBucket{idx: idx, data: bytes.Clone(a.packBuf)})
+		s.insertPacked(packedBucket{idx: idx, data: a.packedCopy(a.packBuf)})
 	} else {
 		s.bucket(idx, a.width, k).merge(&in, k, true)
 	}
 	if in.calls() > 0 && (!a.clockSet || r.LastSeen > a.clock) {
 		a.clock, a.clockSet = r.LastSeen, true
 	}
+}
+
+// packedChunk is the size of the chunks imported packed buckets are copied
+// into.
+const packedChunk = 64 << 10
+
+// packedCopy copies a packed bucket into the current chunk: buckets
+// imported together share chunks (one allocation for hundreds of buckets),
+// and as they also age together, retention frees whole chunks. Must be
+// called holding the write lock.
+func (a *Aggregator) packedCopy(p []byte) []byte {
+	if len(p) > packedChunk/8 {
+		return append([]byte(nil), p...)
+	}
+	if cap(a.packArena)-len(a.packArena) < len(p) {
+		a.packArena = make([]byte, 0, packedChunk)
+	}
+	n := len(a.packArena)
+	a.packArena = append(a.packArena, p...)
+	return a.packArena[n : n+len(p) : n+len(p)]
 }
