@@ -192,6 +192,11 @@ func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 			e.desc, e.node, e.fresh = w.El, build(dom, &w.El), false
 			dom.insertBefore(parent, e.node.el, next)
 			st.Created++
+		case e.desc.Tag != w.El.Tag: // another kind of element: replace it
+			dom.remove(parent, e.node.el)
+			e.desc, e.node = w.El, build(dom, &w.El)
+			dom.insertBefore(parent, e.node.el, next)
+			st.Updated++
 		default:
 			if !e.desc.equal(&w.El) {
 				e.node = patch(dom, e.node, &e.desc, &w.El)
@@ -233,13 +238,10 @@ func build(dom domOps, v *velem) domNode {
 	return n
 }
 
-// patch changes the drawn element n from old to v. An element whose tag
-// changed is replaced; children are matched by position, and rebuilt when
-// their number or tags changed.
+// patch changes the drawn element n from old to v, which have the same
+// tag. Children are matched by position, and rebuilt when their number or
+// tags changed.
 func patch(dom domOps, n domNode, old, v *velem) domNode {
-	if old.Tag != v.Tag {
-		return build(dom, v) // callers never change a top-level tag
-	}
 	for _, a := range v.Attrs {
 		if was, ok := old.attr(a.Name); !ok || was != a.Value {
 			dom.setAttr(n.el, a.Name, a.Value)

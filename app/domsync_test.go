@@ -184,6 +184,10 @@ func TestLayerSync_sync(t *testing.T) {
 			item("ab", "node", "", title("ab")),
 			{Key: "a", El: elem("g", attr("data-node-id", "a")).withText("plain")},
 		}, map[string]int{"insert": 2}, syncStats{Moved: 2}},
+		{"tag changed", []keyed{
+			{Key: "ab", El: elem("text", attr("class", "label")).withText("ab")},
+			{Key: "a", El: elem("g", attr("data-node-id", "a")).withText("plain")},
+		}, map[string]int{"remove": 1, "create": 1, "setAttr": 1, "setText": 1, "insert": 1}, syncStats{Updated: 1}},
 		{"emptied", nil, map[string]int{"remove": 2}, syncStats{Removed: 2}},
 	}
 	var l layerSync
