@@ -272,13 +272,6 @@ func (b *bucket) prepare(x *bins) {
 	}
 }
 
-// newAcc returns an empty accumulator whose sketches are dense.
-func newAcc() *bucket {
-	b := &bucket{}
-	b.initAcc()
-	return b
-}
-
 // initAcc makes the sketches of an empty accumulator dense.
 func (b *bucket) initAcc() {
 	b.client.setDense()
