@@ -23,7 +23,9 @@ type Config struct {
 	// buckets are packed into a compact byte form: about a quarter of the
 	// memory, at the price of decoding them for every window that reads them
 	// and of unpacking one that receives a late call. Zero never packs.
-	// Default 5m, so the 1m and 5m windows read live buckets only.
+	// When set, Import also stores the buckets it creates packed, whatever
+	// their age. Default 5m, so the 1m and 5m windows read live buckets
+	// only.
 	CompactAfter time.Duration
 	// MaxOperationsPerEdge bounds the distinct operations tracked per edge;
 	// calls of further operations are counted under OtherOperation. An

@@ -13,7 +13,11 @@
 // edges, when a snapshot is taken, so Add touches one bucket per call.
 // Prune drops buckets past Config.Retention and packs buckets older than
 // Config.CompactAfter into a compact byte form that readers merge directly
-// (lossless: snapshots are identical before and after packing).
+// (lossless: snapshots are identical before and after packing); with
+// CompactAfter set, Import stores the buckets it creates packed too, so
+// restoring a day of rollups holds a fraction of the memory. Decoded
+// Rollups carve their sources, candidates and sketch bins out of a few
+// shared chunks.
 //
 // Latency. Sketches are DDSketches: values (ns) are mapped to bins with the
 // cubically interpolated index mapping of github.com/DataDog/sketches-go at
