@@ -18,17 +18,17 @@ import (
 	"github.com/spanmap/spanmap/server/hub"
 )
 
-// benchEdges is the size of the compared map: 250 services calling 4
-// others each.
-const benchEdges, benchServices = 1000, 250
+// benchEdges is the size of the compared map: 250 services in five tiers
+// of 50, each service of the first four tiers calling 5 of the next.
+const benchEdges, benchTier = 1000, 50
 
 // benchTraffic adds perEdge calls on every edge of the benchmark map at
 // time at, with latencies spread over 5-200 ms.
 func benchTraffic(a *agg.Aggregator, at time.Time, perEdge int, seq *uint64) {
 	obs := make([]derive.Observation, 0, benchEdges*perEdge)
 	for e := range benchEdges {
-		from := e / 4
-		to := (from + (e%4)*61 + 1) % benchServices
+		from := e / 5
+		to := (from/benchTier+1)*benchTier + (from%benchTier+(e%5)*11)%benchTier
 		for i := range perEdge {
 			*seq++
 			var tr span.TraceID
@@ -165,9 +165,11 @@ func BenchmarkDiff_sevenDays(b *testing.B) {
 		b.ResetTimer()
 		for range b.N {
 			placed, err := h.Place(context.Background(), union, req.view)
-			if err != nil || placed.Nodes[0].Pos == nil {
+			if err != nil || placed.Nodes[0].Pos == nil || len(placed.Edges[0].Path) == 0 {
 				b.Fatalf("Place: %v", err)
 			}
+			b.ReportMetric(float64(len(placed.Nodes)), "nodes")
+			b.ReportMetric(placed.Width, "width-pt")
 		}
 	})
 }
