@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -321,9 +322,14 @@ func TestTimeline_SnapshotContext(t *testing.T) {
 		t.Fatalf("straddling: %+v, %v; want %d calls", s.Edges, err, want)
 	}
 	// The stored part is cached: the same range, or one starting within
-	// the same minute, reads nothing more.
+	// the same minute, reads nothing more, and the cached part is not
+	// changed by the answers built on it.
 	if _, err := tl.SnapshotContext(context.Background(), now.Add(-3*time.Hour).Add(10*time.Second), now.Add(time.Second), agg.Options{}); err != nil || tl.cache.len() != 1 {
 		t.Fatalf("second read: %v, %d cached", err, tl.cache.len())
+	}
+	again, err := tl.SnapshotContext(context.Background(), now.Add(-3*time.Hour), now, agg.Options{})
+	if err != nil || !reflect.DeepEqual(again.Edges, s.Edges) {
+		t.Fatalf("the same range from the cache differs:\n got %+v\nwant %+v", again.Edges, s.Edges)
 	}
 	// A longer range reuses the whole hours read before, and a minute
 	// later only the minutes at its ends are read again.
