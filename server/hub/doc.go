@@ -28,6 +28,17 @@
 // they are returned. When a layout fails, the new nodes are shown unplaced
 // rather than held back forever.
 //
+// # Graphs that can fail
+//
+// A Graph that also implements ContextGraph (the server's timeline, which
+// reads ranges older than memory from the on-disk history) may fail: a REST
+// caller gets the error from Snapshot; a subscriber of a new View gets it as
+// an error message instead of the snapshot, and the View is dropped so the
+// next subscription tries again; a View whose tick fails keeps its snapshot
+// and tells its subscribers once, until a tick succeeds again. Place lays
+// out snapshots that are not a View's own (the union of two compared time
+// ranges) with the same layouter and workers.
+//
 // # Subscribers
 //
 // A client sends {"type":"subscribe","view":"<query>"} and gets a snapshot,
