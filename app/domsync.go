@@ -102,6 +102,18 @@ type domOps interface {
 	same(a, b domRef) bool
 }
 
+// domReleaser is a domOps that is told when drawn elements are dropped.
+type domReleaser interface {
+	release(n domNode)
+}
+
+// release tells dom, when it wants to know, that n was dropped.
+func release(dom domOps, n domNode) {
+	if r, ok := dom.(domReleaser); ok {
+		r.release(n)
+	}
+}
+
 // domNode is a drawn element and its drawn children.
 type domNode struct {
 	el   domRef
@@ -140,6 +152,9 @@ type drawnElem struct {
 func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 	var st syncStats
 	if l.drawn == nil || l.parent == nil || !dom.same(l.parent, parent) {
+		for _, e := range l.order {
+			release(dom, e.node)
+		}
 		l.parent, l.drawn, l.order = parent, map[string]*drawnElem{}, nil
 	}
 	l.gen++
@@ -167,6 +182,7 @@ func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 	for _, e := range l.order {
 		if e.gen != l.gen {
 			dom.remove(parent, e.node.el)
+			release(dom, e.node)
 			delete(l.drawn, e.key)
 			st.Removed++
 			continue
@@ -194,6 +210,7 @@ func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 			st.Created++
 		case e.desc.Tag != w.El.Tag: // another kind of element: replace it
 			dom.remove(parent, e.node.el)
+			release(dom, e.node)
 			e.desc, e.node = w.El, build(dom, &w.El)
 			dom.insertBefore(parent, e.node.el, next)
 			st.Updated++
@@ -265,6 +282,7 @@ func patch(dom domOps, n domNode, old, v *velem) domNode {
 	}
 	for _, k := range n.kids {
 		dom.remove(n.el, k.el)
+		release(dom, k)
 	}
 	if len(old.Kids) == 0 && old.Text != "" {
 		dom.setText(n.el, "")
@@ -295,36 +313,4 @@ func sameShape(a, b []velem) bool {
 		}
 	}
 	return true
-}
-
-// jsDOM writes to the browser's DOM through go-app's JS bridge. Outside a
-// browser go-app's values do nothing, and neither does jsDOM.
-type jsDOM struct{ doc app.Value }
-
-func newJSDOM() jsDOM { return jsDOM{doc: app.Window().Get("document")} }
-
-func (d jsDOM) create(tag string) domRef { return d.doc.Call("createElementNS", svgNS, tag) }
-
-func (d jsDOM) setAttr(el domRef, name, value string) {
-	el.(app.Value).Call("setAttribute", name, value)
-}
-
-func (d jsDOM) removeAttr(el domRef, name string) { el.(app.Value).Call("removeAttribute", name) }
-
-func (d jsDOM) setText(el domRef, text string) { el.(app.Value).Set("textContent", text) }
-
-func (d jsDOM) insertBefore(parent, el, next domRef) {
-	if next == nil {
-		parent.(app.Value).Call("insertBefore", el, nil)
-		return
-	}
-	parent.(app.Value).Call("insertBefore", el, next)
-}
-
-func (d jsDOM) remove(parent, el domRef) { parent.(app.Value).Call("removeChild", el) }
-
-func (d jsDOM) same(a, b domRef) bool {
-	av, ok1 := a.(app.Value)
-	bv, ok2 := b.(app.Value)
-	return ok1 && ok2 && av.Truthy() && av.Equal(bv)
 }

@@ -248,3 +248,52 @@ func TestLayerSync_sync_duplicateKeys(t *testing.T) {
 		t.Errorf("%d elements for 2 keys", n)
 	}
 }
+
+func TestBatchDOM_ops(t *testing.T) {
+	d := &batchDOM{}
+	layer := 7
+	d.next = layer
+	g := d.create("g")
+	d.setAttr(g, "class", "node\x00bad")
+	title := d.create("title")
+	d.setText(title, "a\nb\x01")
+	d.insertBefore(g, title, nil)
+	d.insertBefore(layer, g, nil)
+	d.removeAttr(g, "class")
+	d.remove(layer, g)
+	d.release(domNode{el: g, kids: []domNode{{el: title}}})
+	want := strings.Join([]string{
+		"c\x008\x00g", "a\x008\x00class\x00nodebad", "c\x009\x00title", "t\x009\x00a\nb",
+		"i\x008\x009\x00", "i\x007\x008\x00", "r\x008\x00class", "x\x007\x008", "f\x009", "f\x008", "",
+	}, "\x01")
+	if got := d.ops.String(); got != want {
+		t.Errorf("operations\n got %q\nwant %q", got, want)
+	}
+	// Released numbers are reused.
+	if a, b := d.create("g"), d.create("g"); a != 8 || b != 9 {
+		t.Errorf("new elements got %v and %v, want the released 8 and 9", a, b)
+	}
+	if c := d.create("g"); c != 10 {
+		t.Errorf("next new element got %v, want 10", c)
+	}
+	d.ops.Reset()
+	d.flush() // nothing to apply: no call
+}
+
+func TestLayerSync_sync_releasesRemoved(t *testing.T) {
+	d := &batchDOM{}
+	var l layerSync
+	parent := domRef(0)
+	l.sync(d, parent, []keyed{item("a", "node", "", elem("title").withText("a")), item("b", "node", "x")})
+	if d.next != 3 {
+		t.Fatalf("%d elements numbered, want 3", d.next)
+	}
+	d.ops.Reset()
+	l.sync(d, parent, []keyed{item("b", "node", "x")})
+	if len(d.free) != 2 {
+		t.Errorf("removing a drawn element and its child freed %v", d.free)
+	}
+	if !strings.Contains(d.ops.String(), "x\x000\x002") { // built last to first: a is 2
+		t.Errorf("operations %q do not remove element 2", d.ops.String())
+	}
+}
