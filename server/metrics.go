@@ -59,6 +59,8 @@ var (
 		"Subscribers closed for falling behind.", nil, nil)
 	descLayout = prometheus.NewDesc("spanmap_layout_seconds_total",
 		"Time spent in graph layout.", nil, nil)
+	descReadErrors = prometheus.NewDesc("spanmap_hub_read_errors_total",
+		"Snapshots of live Views that could not be read (the history store failed); the View keeps its last map.", nil, nil)
 	descSourceUp = prometheus.NewDesc("spanmap_source_up",
 		"1 when a source is ok, 0.5 degraded, 0 down.", []string{"source", "kind"}, nil)
 	descFlushes = prometheus.NewDesc("spanmap_history_flushes_total",
@@ -105,6 +107,7 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descDiffBytes, prometheus.CounterValue, float64(hs.DiffBytes))
 	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(hs.SlowDisconnects))
 	ch <- prometheus.MustNewConstMetric(descLayout, prometheus.CounterValue, hs.LayoutSeconds)
+	ch <- prometheus.MustNewConstMetric(descReadErrors, prometheus.CounterValue, float64(hs.ReadErrors))
 
 	for _, st := range c.s.sources.list() {
 		up := 0.0

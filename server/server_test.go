@@ -147,7 +147,7 @@ func TestServer_OTLPToGraph(t *testing.T) {
 		t.Fatalf("sources = %d %s", code, body)
 	}
 	code, body := get(t, base+"/metrics")
-	for _, want := range []string{"spanmap_spans_received_total{source=\"otlp\"} 3", "spanmap_stream_subscribers", "spanmap_layout_seconds_total"} {
+	for _, want := range []string{"spanmap_spans_received_total{source=\"otlp\"} 3", "spanmap_stream_subscribers", "spanmap_layout_seconds_total", "spanmap_hub_read_errors_total 0"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("metrics missing %q (status %d)", want, code)
 		}

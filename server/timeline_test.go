@@ -247,6 +247,9 @@ func TestTimeline_readFailureIsAnError(t *testing.T) {
 	if m := subscribeOnce(t, base, view); m.Type != graph.MessageError || !strings.Contains(m.Error, "cannot read the history") {
 		t.Errorf("stream over an unreadable minute: %+v, want an error message", m)
 	}
+	if _, body := get(t, base+"/metrics"); !strings.Contains(body, "spanmap_hub_read_errors_total 1") {
+		t.Errorf("/metrics after a failed View read has no spanmap_hub_read_errors_total 1")
+	}
 	// Ranges around it still read.
 	if snap := fetchGraph(t, base, rangeView(bad.Add(-10*time.Minute), bad)); hasEdge(snap, "web", "api") == nil {
 		t.Errorf("range before the bad minute: %+v", snap.Edges)
