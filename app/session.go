@@ -162,12 +162,16 @@ func (s *session) resubscribe(ctx app.Context) {
 
 // onMessage applies a stream message.
 func (s *session) onMessage(ctx app.Context, m graph.Message) {
+	start := perfNow()
 	r := s.live.handle(m, time.Now())
+	perfMeasure(measureApply, start)
 	if r.resubscribe {
 		s.resubscribe(ctx)
 	}
 	if r.changed && (!s.paused || s.loading) {
+		start := perfNow()
 		s.show(time.Now())
+		perfMeasure(measureChanges, start)
 	}
 }
 

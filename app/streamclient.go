@@ -156,10 +156,12 @@ func (c *streamClient) session(ctx context.Context, onMsg func(graph.Message), o
 		if typ != websocket.MessageText {
 			continue
 		}
+		start := perfNow()
 		var m graph.Message
 		if err := json.Unmarshal(data, &m); err != nil {
 			return got, fmt.Errorf("decode stream message: %w", err)
 		}
+		perfMeasure(measureDecode, start)
 		got = true
 		onMsg(m)
 	}

@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -84,14 +85,31 @@ type perfRecord struct {
 		T float64 `json:"t"`
 		D float64 `json:"d"`
 	} `json:"draws"`
+	// Steps are the app's other User Timing measures (decoding, applying,
+	// change detection, rendering), by name.
+	Steps map[string][]struct {
+		T float64 `json:"t"`
+		D float64 `json:"d"`
+	} `json:"steps"`
 }
+
+// appSteps are the User Timing measures the app records between a
+// message's arrival and the updated map, in order.
+var appSteps = []string{"spanmap-decode", "spanmap-apply", "spanmap-changes", "spanmap-render"}
 
 func (p *browserPage) perf() perfRecord {
 	p.t.Helper()
 	return eval[perfRecord](p, `Object.assign({}, window.spanmapPerf, {
 		wasmEnd: (performance.getEntriesByType('resource').find(e => e.name.includes('app.wasm')) || {}).responseEnd || 0,
 		draws: performance.getEntriesByName('spanmap-draw-layers').map(e => ({t: e.startTime, d: e.duration})),
+		steps: Object.fromEntries(`+stepNamesJS()+`.map(n => [n, performance.getEntriesByName(n).map(e => ({t: e.startTime, d: e.duration}))])),
 	})`)
+}
+
+// stepNamesJS is appSteps as a JavaScript array.
+func stepNamesJS() string {
+	b, _ := json.Marshal(appSteps)
+	return string(b)
 }
 
 // loadFigures are the times of one page load.
@@ -122,7 +140,7 @@ func measureLoad(p *browserPage, url string) loadFigures {
 // to the next frame, the message size, and how long the app took to draw
 // the map layers in between (the rest is decoding, applying, rendering
 // the other components and go-app's own update).
-func diffFigures(r perfRecord, from uint64) (apply, paint, layers []float64, bytes []int) {
+func diffFigures(r perfRecord, from uint64, steps map[string][]float64) (apply, paint, layers []float64, bytes []int) {
 	rendered := map[uint64]int{}
 	for i, x := range r.Rendered {
 		rendered[x.V] = i
@@ -144,6 +162,21 @@ func diffFigures(r perfRecord, from uint64) (apply, paint, layers []float64, byt
 			if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
 				layers = append(layers, d.D)
 			}
+		}
+		// The app's steps for this message, and the time before the
+		// first (waiting for the main thread) and after the last.
+		first, last := r.Rendered[i].T, m.T
+		for _, name := range appSteps {
+			for _, d := range r.Steps[name] {
+				if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
+					steps[name] = append(steps[name], d.D)
+					first, last = min(first, d.T), max(last, d.T+d.D)
+				}
+			}
+		}
+		if last > m.T {
+			steps["before the first step"] = append(steps["before the first step"], first-m.T)
+			steps["after the last step"] = append(steps["after the last step"], r.Rendered[i].T-last)
 		}
 	}
 	return apply, paint, layers, bytes
@@ -266,6 +299,7 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
 	var apply, paint, layers, kb, e2e []float64
+	steps := map[string][]float64{}
 	for range rounds {
 		before := p.perf()
 		drawn := uint64(0)
@@ -292,7 +326,7 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 			x := rec.Rendered[len(rec.Rendered)-1]
 			return x.Paint > 0, fmt.Sprintf("version %d drawn, no frame yet", x.V)
 		})
-		a, pt, l, b := diffFigures(rec, drawn)
+		a, pt, l, b := diffFigures(rec, drawn, steps)
 		if len(a) == 0 {
 			t.Fatalf("the page drew version %d but got no diff for it: %+v", rec.Rendered[len(rec.Rendered)-1].V, rec.Msgs[len(before.Msgs):])
 		}
@@ -301,6 +335,9 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 	}
 	t.Logf("%s: diff arrival to DOM updated: %s", t.Name(), summary(apply, " ms"))
 	t.Logf("%s: of which drawing the map layers: %s", t.Name(), summary(layers, " ms"))
+	for _, name := range append(appSteps, "before the first step", "after the last step") {
+		t.Logf("%s: of which %s: %s", t.Name(), name, summary(steps[name], " ms"))
+	}
 	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(paint, " ms"))
 	t.Logf("%s: diff message size: %s", t.Name(), summary(kb, " KB"))
 	t.Logf("%s: spans sent to map drawn (includes the server tick): %s", t.Name(), summary(e2e, " ms"))
