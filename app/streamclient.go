@@ -157,8 +157,8 @@ func (c *streamClient) session(ctx context.Context, onMsg func(graph.Message), o
 			continue
 		}
 		start := perfNow()
-		var m graph.Message
-		if err := json.Unmarshal(data, &m); err != nil {
+		m, err := graph.DecodeMessage(data)
+		if err != nil {
 			return got, fmt.Errorf("decode stream message: %w", err)
 		}
 		perfMeasure(measureDecode, start)
