@@ -32,33 +32,67 @@ func DetectChanges(old, cur graph.Snapshot) Changes {
 	if len(old.Nodes) == 0 {
 		return c
 	}
-	oldNodes := make(map[string]graph.Node, len(old.Nodes))
-	for _, n := range old.Nodes {
-		oldNodes[n.ID] = n
-	}
-	for _, n := range cur.Nodes {
-		o, ok := oldNodes[n.ID]
-		switch {
-		case !ok:
-			c.Nodes[n.ID] = ClassNew
-		case isSpike(o.Stats.ErrorRate, n.Stats.ErrorRate, o.Health, n.Health):
-			c.Nodes[n.ID] = ClassSpike
-		}
-	}
-	oldEdges := make(map[string]graph.Edge, len(old.Edges))
-	for _, e := range old.Edges {
-		oldEdges[e.ID] = e
-	}
-	for _, e := range cur.Edges {
-		o, ok := oldEdges[e.ID]
-		switch {
-		case !ok:
-			c.Edges[e.ID] = ClassNew
-		case isSpike(o.ErrorRate, e.ErrorRate, o.Health, e.Health):
-			c.Edges[e.ID] = ClassSpike
-		}
-	}
+	detect(c.Nodes, old.Nodes, cur.Nodes, nodeKey, func(o, n *graph.Node) bool {
+		return isSpike(o.Stats.ErrorRate, n.Stats.ErrorRate, o.Health, n.Health)
+	})
+	detect(c.Edges, old.Edges, cur.Edges, edgeKey, func(o, e *graph.Edge) bool {
+		return isSpike(o.ErrorRate, e.ErrorRate, o.Health, e.Health)
+	})
 	return c
+}
+
+func nodeKey(n *graph.Node) string { return n.ID }
+func edgeKey(e *graph.Edge) string { return e.ID }
+
+// detect records in out the class of every element of cur that is new or
+// spiked since old. Snapshots are sorted by ID, so one merge pass finds
+// each element's predecessor; lists that are not fall back to a map from
+// ID to the last element of old with it.
+func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spiked func(o, n *T) bool) {
+	mark := func(n, o *T) {
+		switch {
+		case o == nil:
+			out[id(n)] = ClassNew
+		case spiked(o, n):
+			out[id(n)] = ClassSpike
+		}
+	}
+	if sortedIDs(old, id) && sortedIDs(cur, id) {
+		i := 0
+		for j := range cur {
+			cid := id(&cur[j])
+			for i < len(old) && id(&old[i]) < cid {
+				i++
+			}
+			if i < len(old) && id(&old[i]) == cid {
+				mark(&cur[j], &old[i])
+			} else {
+				mark(&cur[j], nil)
+			}
+		}
+		return
+	}
+	byID := make(map[string]int, len(old))
+	for i := range old {
+		byID[id(&old[i])] = i
+	}
+	for j := range cur {
+		if i, ok := byID[id(&cur[j])]; ok {
+			mark(&cur[j], &old[i])
+		} else {
+			mark(&cur[j], nil)
+		}
+	}
+}
+
+// sortedIDs reports whether xs is sorted by ID without duplicates.
+func sortedIDs[T any](xs []T, id func(*T) string) bool {
+	for i := 1; i < len(xs); i++ {
+		if id(&xs[i-1]) >= id(&xs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func isSpike(before, after float64, hb, ha graph.Health) bool {

@@ -1,6 +1,10 @@
 package app
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/spanmap/spanmap/graph"
@@ -53,5 +57,38 @@ func TestChanges_Detect_firstSnapshotQuiet(t *testing.T) {
 	cur := graph.Snapshot{Nodes: []graph.Node{{ID: "a"}}, Edges: []graph.Edge{{ID: "a->a"}}}
 	if got := DetectChanges(graph.Snapshot{}, cur); !got.Empty() {
 		t.Errorf("first snapshot highlighted %+v", got)
+	}
+}
+
+// TestChanges_Detect_sortedAndUnsorted checks that the merge over sorted
+// snapshots finds the same changes as the lookup that unsorted ones take.
+func TestChanges_Detect_sortedAndUnsorted(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	health := []graph.Health{graph.HealthUnknown, graph.HealthOK, graph.HealthFailing}
+	random := func() graph.Snapshot {
+		var s graph.Snapshot
+		for i := range 40 {
+			if r.IntN(3) == 0 {
+				continue
+			}
+			id := fmt.Sprintf("n%02d", i)
+			st := graph.Stats{ErrorRate: float64(r.IntN(5)) / 10}
+			s.Nodes = append(s.Nodes, graph.Node{ID: id, Stats: st, Health: health[r.IntN(3)]})
+			s.Edges = append(s.Edges, graph.Edge{ID: id + "->x", Stats: st, Health: health[r.IntN(3)]})
+		}
+		return s
+	}
+	shuffled := func(s graph.Snapshot) graph.Snapshot {
+		s.Nodes, s.Edges = slices.Clone(s.Nodes), slices.Clone(s.Edges)
+		r.Shuffle(len(s.Nodes), func(i, j int) { s.Nodes[i], s.Nodes[j] = s.Nodes[j], s.Nodes[i] })
+		r.Shuffle(len(s.Edges), func(i, j int) { s.Edges[i], s.Edges[j] = s.Edges[j], s.Edges[i] })
+		return s
+	}
+	for range 200 {
+		old, cur := random(), random()
+		want := DetectChanges(shuffled(old), shuffled(cur))
+		if got := DetectChanges(old, cur); !reflect.DeepEqual(got, want) {
+			t.Fatalf("sorted snapshots: %v, unsorted: %v", got, want)
+		}
 	}
 }
