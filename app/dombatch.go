@@ -44,7 +44,14 @@ return function(ops, el) {
 		case 'c': els[+f[1]] = document.createElementNS('` + svgNS + `', f[2]); break;
 		case 'a': els[+f[1]].setAttribute(f[2], f[3]); break;
 		case 'r': els[+f[1]].removeAttribute(f[2]); break;
-		case 't': els[+f[1]].textContent = f[2]; break;
+		case 't': {
+			// Replacing the data of a lone text node is cheaper than
+			// textContent, which makes a new node.
+			const e = els[+f[1]], n = e.firstChild;
+			if (f[2] !== '' && n && n.nodeType === 3 && !n.nextSibling) n.data = f[2];
+			else e.textContent = f[2];
+			break;
+		}
 		case 'i': els[+f[1]].insertBefore(els[+f[2]], f[3] === '' ? null : els[+f[3]]); break;
 		case 'x': els[+f[1]].removeChild(els[+f[2]]); break;
 		case 'f': els[+f[1]] = undefined; break;

@@ -2,7 +2,8 @@ package app
 
 import (
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/spanmap/spanmap/graph"
 )
@@ -48,42 +49,85 @@ func HotspotScore(errorRate, rate float64) float64 {
 // by HotspotScore (highest first, then by ID), at most limit of them
 // (limit <= 0 means all).
 func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
-	names := make(map[string]string, len(s.Nodes))
+	// Rank first, then label only the hotspots kept: a large map has
+	// hundreds of failing edges and lists ten.
 	var out []Hotspot
-	for _, n := range s.Nodes {
-		names[n.ID] = nodeLabel(n)
+	var at []int // index in s.Nodes or s.Edges of each of out
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
 		if n.Stats.Errors <= 0 && n.Stats.ErrorRate <= 0 {
 			continue
 		}
 		out = append(out, Hotspot{
-			Kind: KindNode, ID: n.ID, Label: nodeLabel(n),
+			Kind: KindNode, ID: n.ID,
 			Score:     HotspotScore(n.Stats.ErrorRate, n.Stats.Rate),
 			ErrorRate: n.Stats.ErrorRate, Rate: n.Stats.Rate, Health: n.Health,
 		})
+		at = append(at, i)
 	}
-	for _, e := range s.Edges {
+	for i := range s.Edges {
+		e := &s.Edges[i]
 		if e.Errors <= 0 && e.ErrorRate <= 0 {
 			continue
 		}
 		out = append(out, Hotspot{
-			Kind: KindEdge, ID: e.ID, Label: edgeLabel(e, names),
+			Kind: KindEdge, ID: e.ID,
 			Score:     HotspotScore(e.ErrorRate, e.Rate),
 			ErrorRate: e.ErrorRate, Rate: e.Rate, Health: e.Health,
 		})
+		at = append(at, i)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := &out[i], &out[j]
+		switch {
+		case a.Score != b.Score:
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		case a.Kind != b.Kind:
+			return strings.Compare(a.Kind, b.Kind)
+		default:
+			return strings.Compare(a.ID, b.ID)
 		}
-		if out[i].Kind != out[j].Kind {
-			return out[i].Kind < out[j].Kind
-		}
-		return out[i].ID < out[j].ID
 	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	if limit > 0 && len(order) > limit {
+		order = order[:limit]
 	}
-	return out
+	// The labels of the nodes the kept edges join (the last node with an
+	// ID, as a map from every ID would hold).
+	names := map[string]string{}
+	for _, k := range order {
+		if out[k].Kind == KindEdge {
+			e := &s.Edges[at[k]]
+			names[e.From], names[e.To] = "", ""
+		}
+	}
+	if len(names) > 0 {
+		for i := range s.Nodes {
+			if _, ok := names[s.Nodes[i].ID]; ok {
+				names[s.Nodes[i].ID] = nodeLabel(s.Nodes[i])
+			}
+		}
+	}
+	ranked := make([]Hotspot, len(order))
+	for i, k := range order {
+		h := out[k]
+		if h.Kind == KindNode {
+			h.Label = nodeLabel(s.Nodes[at[k]])
+		} else {
+			h.Label = edgeLabel(s.Edges[at[k]], names)
+		}
+		ranked[i] = h
+	}
+	if len(ranked) == 0 {
+		return nil
+	}
+	return ranked
 }
 
 // edgeLabel names an edge by its endpoints' labels, with the operation

@@ -1,7 +1,11 @@
 package app
 
 import (
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/spanmap/spanmap/graph"
@@ -78,5 +82,57 @@ func TestHotspot_Rank_tiesByKindThenID(t *testing.T) {
 	}
 	if got[0].Label != "a → b · GET /" {
 		t.Errorf("operation label = %q", got[0].Label)
+	}
+}
+
+// rankHotspotsSimple is RankHotspots written plainly: label everything,
+// sort, cut.
+func rankHotspotsSimple(s graph.Snapshot, limit int) []Hotspot {
+	names := map[string]string{}
+	var out []Hotspot
+	for _, n := range s.Nodes {
+		names[n.ID] = nodeLabel(n)
+		if n.Stats.Errors > 0 || n.Stats.ErrorRate > 0 {
+			out = append(out, Hotspot{Kind: KindNode, ID: n.ID, Label: nodeLabel(n), Score: HotspotScore(n.Stats.ErrorRate, n.Stats.Rate),
+				ErrorRate: n.Stats.ErrorRate, Rate: n.Stats.Rate, Health: n.Health})
+		}
+	}
+	for _, e := range s.Edges {
+		if e.Errors > 0 || e.ErrorRate > 0 {
+			out = append(out, Hotspot{Kind: KindEdge, ID: e.ID, Label: edgeLabel(e, names), Score: HotspotScore(e.ErrorRate, e.Rate),
+				ErrorRate: e.ErrorRate, Rate: e.Rate, Health: e.Health})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].ID < out[j].ID
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+func TestRankHotspots_sameAsSimple(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	for round := range 200 {
+		var s graph.Snapshot
+		for i := range 30 {
+			id := fmt.Sprintf("n%02d", r.IntN(40))
+			s.Nodes = append(s.Nodes, graph.Node{ID: id, Name: fmt.Sprint("name", i%7),
+				Stats: graph.Stats{Errors: int64(r.IntN(3)), ErrorRate: float64(r.IntN(4)) / 8, Rate: float64(r.IntN(5))}})
+			to := fmt.Sprintf("n%02d", r.IntN(40))
+			s.Edges = append(s.Edges, graph.Edge{ID: id + "->" + to, From: id, To: to, Operation: []string{"", "op"}[r.IntN(2)],
+				Stats: graph.Stats{Errors: int64(r.IntN(3)), ErrorRate: float64(r.IntN(4)) / 8, Rate: float64(r.IntN(5))}})
+		}
+		limit := r.IntN(12)
+		if got, want := RankHotspots(s, limit), rankHotspotsSimple(s, limit); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: RankHotspots = %+v\nwant %+v", round, got, want)
+		}
 	}
 }

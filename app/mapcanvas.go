@@ -46,7 +46,8 @@ type mapCanvas struct {
 	ctx     app.Context
 	mounted bool
 	layers  mapLayers
-	batch   *batchDOM // the browser DOM the layers are drawn into
+	mini    minimapDots // the overview's dots, between renders
+	batch   *batchDOM   // the browser DOM the layers are drawn into
 	// inTree renders the layer contents as go-app elements, where there
 	// is no DOM to draw them into (server-side rendering and tests of
 	// whole pages).

@@ -53,12 +53,17 @@ func (c *mapCanvas) drawLayers(dom domOps, parents [len(layerClasses)]domRef) (s
 	if l.drawn && l.key == key && changesEqual(l.hl, c.Highlights) && sameParents(dom, l, parents) {
 		return st, false
 	}
+	start := perfNow()
 	d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
 	d.geo = &l.geo
 	l.geo.begin()
-	for i, want := range d.layers() {
+	layers := d.layers()
+	perfMeasure(measureDescribe, start)
+	start = perfNow()
+	for i, want := range layers {
 		st[i] = l.sync[i].sync(dom, parents[i], want)
 	}
+	perfMeasure(measureCompare, start)
 	l.geo.done()
 	l.key, l.drawn = key, true
 	l.hl = Changes{Nodes: maps.Clone(c.Highlights.Nodes), Edges: maps.Clone(c.Highlights.Edges)}
@@ -90,6 +95,7 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 		}
 		parents[i] = p
 	}
+	perfMeasureSince(measureUpdate, &pageUpdateStart)
 	perf := app.Window().Get("performance")
 	start := perf.Call("now").Float()
 	if c.batch == nil {
@@ -100,7 +106,11 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 		refs[i] = c.batch.parent(p)
 	}
 	_, drew := c.drawLayers(c.batch, refs)
+	flushStart := perfNow()
 	c.batch.flush()
+	if drew {
+		perfMeasure(measureFlush, flushStart)
+	}
 	if drew {
 		// A User Timing entry, for browser profiles and the figures test.
 		perf.Call("measure", layersMeasure, map[string]any{"start": start})

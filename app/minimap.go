@@ -2,6 +2,7 @@ package app
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,19 +68,71 @@ func (c *mapCanvas) renderMinimap() app.UI {
 	scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
 	var b strings.Builder
 	b.WriteString(`<svg class="minimap-svg" width="180" height="120" viewBox="0 0 180 120">`)
-	for _, n := range c.Snapshot.Nodes {
-		if n.Pos == nil {
-			continue
-		}
-		x := ox + (n.Pos.X-bounds.X)*scale
-		y := oy + (n.Pos.Y-bounds.Y)*scale
-		b.WriteString(`<circle class="mini-node ` + HealthStyleOf(n.Health).Class + `" r="2" cx="` + strconv.FormatFloat(x, 'f', 1, 64) + `" cy="` + strconv.FormatFloat(y, 'f', 1, 64) + `"/>`)
-	}
+	b.WriteString(c.mini.dots(c.Snapshot.Nodes, bounds, scale, ox, oy))
 	v := MinimapView(c.vp, c.width, c.height, bounds, scale, ox, oy)
 	b.WriteString(`<rect class="mini-view" x="` + fmtNum(v.X) + `" y="` + fmtNum(v.Y) + `" width="` + fmtNum(math.Max(v.W, 1)) + `" height="` + fmtNum(math.Max(v.H, 1)) + `"/></svg>`)
 	return app.Div().Class("minimap").Title("overview: click to move there").
 		On("pointerdown", c.onMinimap).
 		Body(app.Raw(b.String()))
+}
+
+// minimapDots keeps the overview's node markup between renders: a live
+// update moves few nodes and changes the health of few, so only their dots
+// are written anew.
+type minimapDots struct {
+	scale, ox, oy float64
+	bounds        Rect
+	dot           []minimapDot // by node index
+	markup        string
+}
+
+// minimapDot is the markup of one node's dot (empty for a node without a
+// position) and what it was made from.
+type minimapDot struct {
+	placed bool
+	pos    graph.Point
+	health graph.Health
+	markup string
+}
+
+// dots returns the dots of nodes (those with a position) at the given
+// scale and offset.
+func (m *minimapDots) dots(nodes []graph.Node, bounds Rect, scale, ox, oy float64) string {
+	changed := m.dot == nil || len(m.dot) != len(nodes)
+	if m.bounds != bounds || m.scale != scale || m.ox != ox || m.oy != oy {
+		*m = minimapDots{bounds: bounds, scale: scale, ox: ox, oy: oy}
+		changed = true
+	}
+	if len(m.dot) != len(nodes) {
+		m.dot = slices.Grow(m.dot[:0], len(nodes))[:len(nodes)]
+		clear(m.dot)
+	}
+	for i := range nodes {
+		n, d := &nodes[i], &m.dot[i]
+		switch {
+		case n.Pos == nil:
+			if d.placed || d.markup != "" {
+				*d = minimapDot{}
+				changed = true
+			}
+		case !d.placed || d.pos != *n.Pos || d.health != n.Health:
+			x := ox + (n.Pos.X-bounds.X)*scale
+			y := oy + (n.Pos.Y-bounds.Y)*scale
+			*d = minimapDot{placed: true, pos: *n.Pos, health: n.Health, markup: `<circle class="mini-node ` +
+				HealthStyleOf(n.Health).Class + `" r="2" cx="` + strconv.FormatFloat(x, 'f', 1, 64) +
+				`" cy="` + strconv.FormatFloat(y, 'f', 1, 64) + `"/>`}
+			changed = true
+		}
+	}
+	if !changed {
+		return m.markup
+	}
+	var b strings.Builder
+	for i := range m.dot {
+		b.WriteString(m.dot[i].markup)
+	}
+	m.markup = b.String()
+	return m.markup
 }
 
 // onMinimap recentres the map on the clicked point of the overview.

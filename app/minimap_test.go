@@ -1,6 +1,14 @@
 package app
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/spanmap/spanmap/graph"
+)
 
 func TestMinimap_Geometry_roundTrip(t *testing.T) {
 	bounds := Rect{X: 10, Y: 20, W: 900, H: 300}
@@ -40,6 +48,49 @@ func TestShowMinimap_When(t *testing.T) {
 	} {
 		if got := ShowMinimap(tc.nodes, tc.vp, tc.w, tc.h, bounds); got != tc.want {
 			t.Errorf("%s: got %v", tc.name, got)
+		}
+	}
+}
+
+// TestMinimapDots_cacheMatchesFresh checks that the dots kept between
+// renders are always those a fresh render writes, as nodes move, change
+// health, lose their position, appear and go.
+func TestMinimapDots_cacheMatchesFresh(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	health := []graph.Health{graph.HealthUnknown, graph.HealthOK, graph.HealthDegraded, graph.HealthFailing}
+	var nodes []graph.Node
+	var kept minimapDots
+	for round := range 300 {
+		next := slices.Clone(nodes)
+		switch {
+		case len(next) < 5 || r.IntN(6) == 0:
+			next = append(next, graph.Node{ID: fmt.Sprint(round), Pos: &graph.Point{X: float64(r.IntN(500)), Y: float64(r.IntN(300))}})
+		case r.IntN(6) == 0:
+			next = slices.Delete(next, 0, 1)
+		}
+		for i := range next {
+			switch r.IntN(8) {
+			case 0:
+				next[i].Health = health[r.IntN(len(health))]
+			case 1:
+				next[i].Pos = &graph.Point{X: float64(r.IntN(500)), Y: float64(r.IntN(300))}
+			case 2:
+				next[i].Pos = nil
+			}
+		}
+		nodes = next
+		bounds := Rect{W: 500 + float64(r.IntN(2)), H: 300}
+		scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
+		want := ""
+		for _, n := range nodes {
+			if n.Pos != nil {
+				want += `<circle class="mini-node ` + HealthStyleOf(n.Health).Class + `" r="2" cx="` +
+					strconv.FormatFloat(ox+(n.Pos.X-bounds.X)*scale, 'f', 1, 64) + `" cy="` +
+					strconv.FormatFloat(oy+(n.Pos.Y-bounds.Y)*scale, 'f', 1, 64) + `"/>`
+			}
+		}
+		if got := kept.dots(nodes, bounds, scale, ox, oy); got != want {
+			t.Fatalf("round %d: kept dots\n%s\nfresh\n%s", round, got, want)
 		}
 	}
 }

@@ -13,6 +13,18 @@ const (
 	measureApply = "spanmap-apply"
 	// measureChanges is finding what changed for the highlights.
 	measureChanges = "spanmap-changes"
+	// measureDispatch is the wait of a decoded message for the UI
+	// goroutine.
+	measureDispatch = "spanmap-dispatch"
+	// measureUpdate is go-app's update of the page after a message was
+	// handled, up to the drawing of the map layers.
+	measureUpdate = "spanmap-page-update"
+	// measureDescribe, measureCompare and measureFlush are the parts of
+	// drawing the map layers (layersMeasure): describing the elements,
+	// comparing them with the drawn ones, and applying the DOM operations.
+	measureDescribe = "spanmap-layers-describe"
+	measureCompare  = "spanmap-layers-compare"
+	measureFlush    = "spanmap-layers-flush"
 	// measureRender is building the map page's tree (mapPage.Render and
 	// the components it renders).
 	measureRender = "spanmap-render"
@@ -33,4 +45,17 @@ func perfMeasure(name string, start float64) {
 		return
 	}
 	app.Window().Get("performance").Call("measure", name, map[string]any{"start": start})
+}
+
+// pageUpdateStart is when the latest message that changed the map was
+// handled, until the map layers are drawn; 0 when none is pending.
+var pageUpdateStart float64
+
+// perfMeasureSince records a measure named name from *start, when set,
+// to now, and clears *start.
+func perfMeasureSince(name string, start *float64) {
+	if *start > 0 {
+		perfMeasure(name, *start)
+		*start = 0
+	}
 }

@@ -102,7 +102,13 @@ func (s *session) start(ctx app.Context) {
 	client := s.client
 	ctx.Async(func() {
 		client.run(runCtx,
-			func(m graph.Message) { ctx.Dispatch(func(ctx app.Context) { s.onMessage(ctx, m) }) },
+			func(m graph.Message) {
+				at := perfNow()
+				ctx.Dispatch(func(ctx app.Context) {
+					perfMeasure(measureDispatch, at)
+					s.onMessage(ctx, m)
+				})
+			},
 			func(st connState) { ctx.Dispatch(func(ctx app.Context) { s.conn = st }) })
 	})
 	ctx.Async(func() {
@@ -172,6 +178,7 @@ func (s *session) onMessage(ctx app.Context, m graph.Message) {
 		start := perfNow()
 		s.show(time.Now())
 		perfMeasure(measureChanges, start)
+		pageUpdateStart = perfNow()
 	}
 }
 
