@@ -95,7 +95,7 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 		}
 		parents[i] = p
 	}
-	perfMeasureSince(measureUpdate, &pageUpdateStart)
+	perfMeasureSince(measureUpdate, &updateAt)
 	perf := app.Window().Get("performance")
 	start := perf.Call("now").Float()
 	if c.batch == nil {

@@ -130,7 +130,7 @@ func (p *mapPage) onHelp(ctx app.Context, e app.Event)  { p.help = !p.help }
 
 // Render draws the page.
 func (p *mapPage) Render() app.UI {
-	defer perfMeasure(measureRender, perfNow())
+	pageRendering()
 	mapClass := "map-area"
 	if p.s.hist.Compare != "" {
 		mapClass += " comparing"

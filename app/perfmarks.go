@@ -16,8 +16,12 @@ const (
 	// measureDispatch is the wait of a decoded message for the UI
 	// goroutine.
 	measureDispatch = "spanmap-dispatch"
-	// measureUpdate is go-app's update of the page after a message was
-	// handled, up to the drawing of the map layers.
+	// measureFrameWait is the wait from a handled message to go-app's
+	// next frame, which updates the page.
+	measureFrameWait = "spanmap-frame-wait"
+	// measureUpdate is go-app's update of the page (its Render, those of
+	// the components whose fields changed, and the DOM changes), up to
+	// the drawing of the map layers.
 	measureUpdate = "spanmap-page-update"
 	// measureDescribe, measureCompare and measureFlush are the parts of
 	// drawing the map layers (layersMeasure): describing the elements,
@@ -25,9 +29,6 @@ const (
 	measureDescribe = "spanmap-layers-describe"
 	measureCompare  = "spanmap-layers-compare"
 	measureFlush    = "spanmap-layers-flush"
-	// measureRender is building the map page's tree (mapPage.Render and
-	// the components it renders).
-	measureRender = "spanmap-render"
 )
 
 // perfNow is performance.now() in a browser, 0 elsewhere.
@@ -47,9 +48,20 @@ func perfMeasure(name string, start float64) {
 	app.Window().Get("performance").Call("measure", name, map[string]any{"start": start})
 }
 
-// pageUpdateStart is when the latest message that changed the map was
-// handled, until the map layers are drawn; 0 when none is pending.
-var pageUpdateStart float64
+// handledAt is when the latest message that changed the map was handled,
+// until the page renders; updateAt is when the page began rendering after
+// such a message, until the map layers are drawn. Both are 0 when not
+// pending.
+var handledAt, updateAt float64
+
+// pageRendering records the wait for the frame when a message is pending,
+// and starts the page update measure.
+func pageRendering() {
+	if handledAt > 0 {
+		perfMeasureSince(measureFrameWait, &handledAt)
+		updateAt = perfNow()
+	}
+}
 
 // perfMeasureSince records a measure named name from *start, when set,
 // to now, and clears *start.

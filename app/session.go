@@ -178,7 +178,7 @@ func (s *session) onMessage(ctx app.Context, m graph.Message) {
 		start := perfNow()
 		s.show(time.Now())
 		perfMeasure(measureChanges, start)
-		pageUpdateStart = perfNow()
+		handledAt = perfNow()
 	}
 }
 

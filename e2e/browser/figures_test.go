@@ -96,7 +96,7 @@ type perfRecord struct {
 // appSteps are the User Timing measures the app records between a
 // message's arrival and the updated map, in order.
 var appSteps = []string{"spanmap-decode", "spanmap-dispatch", "spanmap-apply", "spanmap-changes",
-	"spanmap-render", "spanmap-page-update", "spanmap-layers-describe", "spanmap-layers-compare", "spanmap-layers-flush", "tmp-r-changespanel", "tmp-r-controls", "tmp-r-details", "tmp-r-hotspots", "tmp-r-livestatus", "tmp-r-mapcanvas", "tmp-r-searchbox", "tmp-r-legend", "tmp-r-emptystate", "tmp-r-minimap"}
+	"spanmap-frame-wait", "spanmap-page-update", "spanmap-layers-describe", "spanmap-layers-compare", "spanmap-layers-flush"}
 
 func (p *browserPage) perf() perfRecord {
 	p.t.Helper()
