@@ -241,6 +241,11 @@ func build(dom domOps, v *velem) domNode {
 	for _, a := range v.Attrs {
 		dom.setAttr(n.el, a.Name, a.Value)
 	}
+	return fill(dom, n, v)
+}
+
+// fill gives the empty drawn element n the text or children of v.
+func fill(dom domOps, n domNode, v *velem) domNode {
 	if len(v.Kids) == 0 {
 		if v.Text != "" {
 			dom.setText(n.el, v.Text)
@@ -288,18 +293,7 @@ func patch(dom domOps, n domNode, old, v *velem) domNode {
 		dom.setText(n.el, "")
 	}
 	n.kids = nil
-	if len(v.Kids) == 0 {
-		if v.Text != "" {
-			dom.setText(n.el, v.Text)
-		}
-		return n
-	}
-	n.kids = make([]domNode, len(v.Kids))
-	for i := range v.Kids {
-		n.kids[i] = build(dom, &v.Kids[i])
-		dom.insertBefore(n.el, n.kids[i].el, nil)
-	}
-	return n
+	return fill(dom, n, v)
 }
 
 // sameShape reports whether two child lists have the same tags in order.
