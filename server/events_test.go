@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,18 +44,6 @@ func keys(evs []graph.Event) []evKey {
 	return out
 }
 
-func sameKeys(a, b []evKey) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 var tNow = time.Unix(1_700_000_000, 0)
 
 func TestDetector_step_edgeLifecycle(t *testing.T) {
@@ -81,7 +70,7 @@ func TestDetector_step_edgeLifecycle(t *testing.T) {
 	for i, st := range steps {
 		f.s = st.snap
 		got := d.step(f, tNow.Add(st.at))
-		if !sameKeys(keys(got), st.want) {
+		if !slices.Equal(keys(got), st.want) {
 			t.Fatalf("step %d (+%v): %+v, want %+v", i, st.at, got, st.want)
 		}
 		for _, e := range got {
@@ -132,7 +121,7 @@ func TestDetector_step_healthHysteresis(t *testing.T) {
 		{graph.EventHealthChanged, "b", "ok", "failing"},
 		{graph.EventHealthChanged, "a->b", "ok", "failing"},
 	}
-	if !sameKeys(keys(evs), want) {
+	if !slices.Equal(keys(evs), want) {
 		t.Fatalf("after %d failing evaluations: %+v, want %+v", cfg.Confirm, evs, want)
 	}
 	if evs[0].Element != graph.ElementNode || evs[1].Element != graph.ElementEdge {
@@ -146,7 +135,7 @@ func TestDetector_step_healthHysteresis(t *testing.T) {
 			t.Fatal(evs)
 		}
 	}
-	if evs := state(graph.HealthOK, 20, 0); !sameKeys(keys(evs), []evKey{
+	if evs := state(graph.HealthOK, 20, 0); !slices.Equal(keys(evs), []evKey{
 		{graph.EventHealthChanged, "b", "failing", "ok"},
 		{graph.EventHealthChanged, "a->b", "failing", "ok"},
 	}) {
@@ -173,7 +162,7 @@ func TestDetector_baseline_knownStateIsNoChange(t *testing.T) {
 	if evs := d.step(f, last.Add(5*time.Minute-time.Second)); len(evs) != 0 {
 		t.Fatal(evs)
 	}
-	if evs := d.step(f, last.Add(5*time.Minute)); !sameKeys(keys(evs), []evKey{{graph.EventEdgeRemoved, "a->b", "", ""}}) {
+	if evs := d.step(f, last.Add(5*time.Minute)); !slices.Equal(keys(evs), []evKey{{graph.EventEdgeRemoved, "a->b", "", ""}}) {
 		t.Fatalf("%+v", evs)
 	}
 }

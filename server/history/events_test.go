@@ -2,6 +2,7 @@ package history
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func TestStore_ListEvents_newestFirstLimitedFiltered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalStrings(ids(got), tc.want) || tr != tc.truncated {
+			if !slices.Equal(ids(got), tc.want) || tr != tc.truncated {
 				t.Fatalf("got %v truncated %v, want %v truncated %v", ids(got), tr, tc.want, tc.truncated)
 			}
 		})
@@ -80,18 +81,6 @@ func TestStore_ListEvents_newestFirstLimitedFiltered(t *testing.T) {
 	if st := s.Stats(); st.EventsWritten != 4 || st.FileBytes == 0 {
 		t.Fatalf("Stats = %+v", st)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestStore_Events_keptAcrossReopenAndPruned(t *testing.T) {
