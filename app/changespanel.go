@@ -187,7 +187,7 @@ func (c *changesPanel) Render() app.UI {
 		items = append(items, app.Li().Class(cls).
 			DataSet("kind", kind).DataSet("id", e.ID).
 			TabIndex(0).Aria("label", at.Format("15:04:05")+" "+eventKindLabel(e)+": "+el).
-			OnClick(c.onClick).
+			OnClick(c.onClick).OnKeyDown(onEnter(c.onClick)).
 			Body(
 				app.Time().Class("event-time num muted").DateTime(at.Format(time.RFC3339)).
 					Title(at.Format("2006-01-02 15:04:05 UTC")).Text(at.Format("15:04:05")),

@@ -417,7 +417,7 @@ func (c *comparePanel) renderList() app.UI {
 		items = append(items, app.Li().Class(cls).
 			DataSet("kind", d.Kind).DataSet("id", d.ID).DataSet("change", d.Change).
 			TabIndex(0).Aria("label", label+", "+d.Change+": "+summary).
-			OnClick(c.onClick).
+			OnClick(c.onClick).OnKeyDown(onEnter(c.onClick)).
 			Body(
 				app.Span().Class("cmp-icon").Title(d.Change).Text(compareIcon(d.Change)),
 				app.Span().Class("delta-label").Title(label).Text(label),

@@ -54,7 +54,7 @@ func (h *hotspotsPanel) Render() app.UI {
 		items = append(items, app.Li().Class(cls).
 			DataSet("kind", s.Kind).DataSet("id", s.ID).
 			TabIndex(0).Aria("label", s.Label+", "+FormatPercent(s.ErrorRate)+" errors").
-			OnClick(h.onClick).
+			OnClick(h.onClick).OnKeyDown(onEnter(h.onClick)).
 			Body(
 				app.Span().Class("rank").Text(strconv.Itoa(i+1)),
 				app.Span().Class("hotspot-kind").Title(s.Kind).Text(map[string]string{KindNode: "●", KindEdge: "→"}[s.Kind]),
@@ -85,7 +85,7 @@ func (h *hotspotsPanel) renderRegressions() app.UI {
 		items = append(items, app.Li().Class(cls).
 			DataSet("kind", KindEdge).DataSet("id", r.ID).
 			TabIndex(0).Aria("label", r.Label+", p99 "+FormatMillis(r.Before)+" to "+FormatMillis(r.After)).
-			OnClick(h.onClick).
+			OnClick(h.onClick).OnKeyDown(onEnter(h.onClick)).
 			Body(
 				app.Span().Class("rank").Text(strconv.Itoa(i+1)),
 				app.Span().Class("hotspot-kind").Title("p99 latency").Text("⏱"),

@@ -46,4 +46,15 @@ func unlistenKeys(fn app.Func) {
 	fn.Release()
 }
 
+// onEnter runs h when Enter is pressed on the element that has the
+// handler, so list rows that take a click (and a tab stop) work from the
+// keyboard too.
+func onEnter(h app.EventHandler) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		if e.Get("key").String() == "Enter" {
+			h(ctx, e)
+		}
+	}
+}
+
 func formatUint(v uint64) string { return strconv.FormatUint(v, 10) }
