@@ -36,28 +36,11 @@ func testConfig() Config {
 	return cfg
 }
 
-// start runs a server until the test ends.
+// start runs a server until the test ends, with a browser app that
+// answers 404.
 func start(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	s, err := New(cfg, nil, http.NotFoundHandler())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	s.Addr("--http-addr") // waits until listening
+	s, _ := startUI(t, cfg, http.NotFoundHandler())
 	return s
 }
 
