@@ -3,7 +3,6 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -63,14 +62,7 @@ func bearerToken(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
-	if t := r.URL.Query().Get(paramAccessToken); t != "" || !isAppAsset(r.URL.Path) {
-		return t
-	}
-	ref, err := url.Parse(r.Referer())
-	if err != nil || ref.Host != r.Host {
-		return ""
-	}
-	return ref.Query().Get(paramAccessToken)
+	return queryOrPageParam(r, paramAccessToken, "")
 }
 
 func tokenAllowed(tokens []string, tok string) bool {

@@ -78,17 +78,22 @@ func embedClaimsFrom(ctx context.Context) (token.Claims, bool) {
 // them (its address is the Referer), since the page cannot add the token
 // to the script and style requests it makes.
 func embedToken(r *http.Request) string {
-	if t := r.URL.Query().Get(paramEmbedToken); t != "" {
-		return t
-	}
-	if !isAppAsset(r.URL.Path) {
-		return ""
+	return queryOrPageParam(r, paramEmbedToken, pathEmbed)
+}
+
+// queryOrPageParam returns the query parameter name of r or, when r asks
+// for one of the app's static files and has none, that of the same-host
+// page that loads the file (the Referer), if the page's path is page (any
+// path when page is empty).
+func queryOrPageParam(r *http.Request, name, page string) string {
+	if v := r.URL.Query().Get(name); v != "" || !isAppAsset(r.URL.Path) {
+		return v
 	}
 	ref, err := url.Parse(r.Referer())
-	if err != nil || ref.Host != r.Host || ref.Path != pathEmbed {
+	if err != nil || ref.Host != r.Host || (page != "" && ref.Path != page) {
 		return ""
 	}
-	return ref.Query().Get(paramEmbedToken)
+	return ref.Query().Get(name)
 }
 
 // isAppAsset reports whether p is one of the files the browser app needs
