@@ -201,3 +201,31 @@ func (h headerCreds) GetRequestMetadata(context.Context, ...string) (map[string]
 // RequireTransportSecurity is false so tokens also reach plain-text
 // backends on loopback or inside a mesh; Validate callers warn about it.
 func (h headerCreds) RequireTransportSecurity() bool { return false }
+
+// WithHeader returns c with header name set to value on every request,
+// replacing a header of the same name in any spelling; c.Headers is not
+// modified.
+func (c Config) WithHeader(name, value string) Config {
+	h := make(map[string]string, len(c.Headers)+1)
+	for k, v := range c.Headers {
+		if http.CanonicalHeaderKey(k) != http.CanonicalHeaderKey(name) {
+			h[k] = v
+		}
+	}
+	h[name] = value
+	c.Headers = h
+	return c
+}
+
+// ErrorText returns the first line of an error response's body, at most
+// 200 bytes, for error messages.
+func ErrorText(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"encoding/pem"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,5 +114,29 @@ func TestConfig_GRPCDialOptions(t *testing.T) {
 	md, _ := headerCreds{md: map[string]string{"Authorization": "Bearer tok"}}.GetRequestMetadata(t.Context())
 	if md["authorization"] != "Bearer tok" {
 		t.Fatalf("metadata = %v", md)
+	}
+}
+
+func TestConfig_WithHeader_replacesAnySpellingWithoutTouchingTheOriginal(t *testing.T) {
+	c := Config{Headers: map[string]string{"x-scope-orgid": "old", "X-Other": "1"}}
+	got := c.WithHeader("X-Scope-OrgID", "team-a")
+	want := map[string]string{"X-Scope-OrgID": "team-a", "X-Other": "1"}
+	if !maps.Equal(got.Headers, want) {
+		t.Errorf("WithHeader headers = %v, want %v", got.Headers, want)
+	}
+	if c.Headers["x-scope-orgid"] != "old" || len(c.Headers) != 2 {
+		t.Errorf("original headers changed: %v", c.Headers)
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"  bad query\nat line 2\n", "bad query"},
+		{"", ""},
+		{strings.Repeat("x", 250), strings.Repeat("x", 200) + "..."},
+	} {
+		if got := ErrorText([]byte(tc.body)); got != tc.want {
+			t.Errorf("ErrorText(%q) = %q, want %q", tc.body, got, tc.want)
+		}
 	}
 }

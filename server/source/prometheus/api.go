@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/spanmap/spanmap/server/source/conn"
 )
 
 // ErrMalformed is wrapped by errors about responses that could not be
@@ -70,7 +71,7 @@ func (s *Source) query(ctx context.Context, q string, t time.Time) ([]sample, er
 	var r apiResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%s: %s", resp.Status, firstLine(body))
+			return nil, fmt.Errorf("%s: %s", resp.Status, conn.ErrorText(body))
 		}
 		return nil, s.malformed(err)
 	}
@@ -115,14 +116,3 @@ func (s *Source) malformed(err error) error {
 // finite reports whether v is a usable number (histogram_quantile gives NaN
 // for series without observations in the range).
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
-}

@@ -3,7 +3,6 @@ package prometheus
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -132,17 +131,8 @@ func (c Config) Validate() error {
 // connConfig returns Conn with the tenant header set; Conn.Headers is not
 // modified.
 func (c Config) connConfig() conn.Config {
-	cc := c.Conn
 	if c.Tenant == "" {
-		return cc
+		return c.Conn
 	}
-	h := make(map[string]string, len(cc.Headers)+1)
-	for k, v := range cc.Headers {
-		if http.CanonicalHeaderKey(k) != http.CanonicalHeaderKey(TenantHeader) {
-			h[k] = v
-		}
-	}
-	h[TenantHeader] = c.Tenant
-	cc.Headers = h
-	return cc
+	return c.Conn.WithHeader(TenantHeader, c.Tenant)
 }

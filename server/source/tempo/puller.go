@@ -18,6 +18,7 @@ import (
 
 	"github.com/spanmap/spanmap/graph/span"
 	"github.com/spanmap/spanmap/server/poll"
+	"github.com/spanmap/spanmap/server/source/conn"
 )
 
 // Puller reads traces from Tempo's HTTP API. It is safe for concurrent use.
@@ -300,21 +301,10 @@ func (p *Puller) get(ctx context.Context, path string, q url.Values, accept stri
 		return nil, resp.StatusCode, fmt.Errorf("tempo %s: %w: more than %d bytes", path, ErrTooLarge, limit)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, fmt.Errorf("tempo %s: %s: %s", path, resp.Status, firstLine(body))
+		return nil, resp.StatusCode, fmt.Errorf("tempo %s: %s: %s", path, resp.Status, conn.ErrorText(body))
 	}
 	if accept == "application/protobuf" && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		return nil, resp.StatusCode, p.malformedErr(path, fmt.Errorf("answered JSON to a request for protobuf"))
 	}
 	return body, resp.StatusCode, nil
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }

@@ -149,18 +149,7 @@ func (p *Puller) get(ctx context.Context, path string, q url.Values) ([]byte, er
 		return nil, fmt.Errorf("zipkin %s: response larger than %d bytes", path, maxResponseBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("zipkin %s: %s: %s", path, resp.Status, firstLine(body))
+		return nil, fmt.Errorf("zipkin %s: %s: %s", path, resp.Status, conn.ErrorText(body))
 	}
 	return body, nil
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
 }
