@@ -9,7 +9,11 @@ import (
 
 // bigSnapshot is a laid-out graph of n nodes in a grid with about two
 // edges per node, each with a Bezier path.
-func bigSnapshot(n int) graph.Snapshot {
+func bigSnapshot(n int) graph.Snapshot { return gridSnapshot(n, 2) }
+
+// gridSnapshot is a laid-out graph of n nodes in a grid with about k (at
+// most 4) edges per node, each with a Bezier path.
+func gridSnapshot(n, k int) graph.Snapshot {
 	s := graph.Snapshot{Version: 1}
 	for i := 0; i < n; i++ {
 		s.Nodes = append(s.Nodes, graph.Node{
@@ -20,7 +24,7 @@ func bigSnapshot(n int) graph.Snapshot {
 		})
 	}
 	for i := 0; i < n; i++ {
-		for _, j := range []int{(i + 1) % n, (i * 7) % n} {
+		for _, j := range []int{(i + 1) % n, (i * 7) % n, (i*13 + 5) % n, (i*3 + 11) % n}[:k] {
 			if i == j {
 				continue
 			}
@@ -48,6 +52,34 @@ func tickSnapshot(s graph.Snapshot, tick int) graph.Snapshot {
 			out.Edges[i].Calls++
 			out.Edges[i].Rate += 1.5
 		}
+	}
+	return out
+}
+
+// liveTick returns s at the next version as a live diff with a tenth of the
+// edges getting calls leaves it: those edges and the nodes they call get
+// new figures, a third of those edges failing.
+func liveTick(s graph.Snapshot, tick int) graph.Snapshot {
+	out := tickSnapshot(s, tick)
+	out.Nodes = append([]graph.Node(nil), s.Nodes...)
+	byID := make(map[string]int, len(out.Nodes))
+	for i := range out.Nodes {
+		byID[out.Nodes[i].ID] = i
+	}
+	for i := range out.Edges {
+		if (i+tick)%10 != 0 {
+			continue
+		}
+		e := &out.Edges[i]
+		e.Latency.P50 += 0.5
+		e.Latency.P99 += 2
+		if (i/10+tick)%3 == 0 {
+			e.Errors++
+			e.ErrorRate = float64(e.Errors) / float64(e.Calls)
+		}
+		n := &out.Nodes[byID[e.To]]
+		n.Stats.Calls++
+		n.Stats.Rate += 0.25
 	}
 	return out
 }
@@ -81,6 +113,25 @@ func BenchmarkMapCanvas_draw(b *testing.B) {
 				m.draw()
 			}
 		})
+	}
+}
+
+// BenchmarkMapCanvas_liveUpdate measures the Go side of drawing one live
+// update of a 500-node, about 2,000-edge map with edge labels shown: a
+// tenth of the edges and the nodes they call change figures.
+func BenchmarkMapCanvas_liveUpdate(b *testing.B) {
+	c := newMapCanvas()
+	c.Snapshot = gridSnapshot(500, 4)
+	m := newTestMap(c)
+	m.draw()
+	tick := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tick++
+		c.Snapshot = liveTick(c.Snapshot, tick)
+		b.StartTimer()
+		m.draw()
 	}
 }
 

@@ -45,18 +45,23 @@ func nodeKey(n *graph.Node) string { return n.ID }
 func edgeKey(e *graph.Edge) string { return e.ID }
 
 // detect records in out the class of every element of cur that is new or
-// spiked since old. Snapshots are sorted by ID, so one merge pass finds
-// each element's predecessor; lists that are not fall back to a map from
-// ID to the last element of old with it.
+// spiked since old.
 func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spiked func(o, n *T) bool) {
-	mark := func(n, o *T) {
+	pairs(old, cur, id, func(o, n *T) {
 		switch {
 		case o == nil:
 			out[id(n)] = ClassNew
 		case spiked(o, n):
 			out[id(n)] = ClassSpike
 		}
-	}
+	})
+}
+
+// pairs calls fn for every element of cur with the element of old of the
+// same ID, or nil. Snapshots are sorted by ID, so one merge pass finds
+// each element's predecessor; lists that are not fall back to a map from
+// ID to the last element of old with it.
+func pairs[T any](old, cur []T, id func(*T) string, fn func(o, n *T)) {
 	if sortedIDs(old, id) && sortedIDs(cur, id) {
 		i := 0
 		for j := range cur {
@@ -65,9 +70,9 @@ func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spik
 				i++
 			}
 			if i < len(old) && id(&old[i]) == cid {
-				mark(&cur[j], &old[i])
+				fn(&old[i], &cur[j])
 			} else {
-				mark(&cur[j], nil)
+				fn(nil, &cur[j])
 			}
 		}
 		return
@@ -78,9 +83,9 @@ func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spik
 	}
 	for j := range cur {
 		if i, ok := byID[id(&cur[j])]; ok {
-			mark(&cur[j], &old[i])
+			fn(&old[i], &cur[j])
 		} else {
-			mark(&cur[j], nil)
+			fn(nil, &cur[j])
 		}
 	}
 }

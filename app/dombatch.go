@@ -15,6 +15,7 @@ import (
 type batchDOM struct {
 	apply app.Value // the JavaScript side, see batchJS
 	ops   strings.Builder
+	count int   // operations written since the last flush
 	next  int   // the next never-used element number
 	free  []int // numbers of removed elements, for reuse
 	// parents are the layer elements, registered in the table under
@@ -87,6 +88,7 @@ func (d *batchDOM) op(fields ...string) {
 		d.ops.WriteString(f)
 	}
 	d.ops.WriteString(opSep)
+	d.count++
 }
 
 // clean drops the separator characters from s.
@@ -112,13 +114,35 @@ func (d *batchDOM) parent(v app.Value) domRef {
 	return id
 }
 
-// flush applies the operations written since the last flush.
-func (d *batchDOM) flush() {
+// forget drops the registration of the layer element v, which left the
+// page, and the numbers of its drawn children.
+func (d *batchDOM) forget(v app.Value, drawn []*drawnElem) {
+	for _, e := range drawn {
+		d.release(e.node)
+	}
+	for i, p := range d.parents {
+		if p.Equal(v) {
+			id := d.parentIDs[i]
+			d.op("f", strconv.Itoa(id))
+			d.free = append(d.free, id)
+			d.parents = append(d.parents[:i], d.parents[i+1:]...)
+			d.parentIDs = append(d.parentIDs[:i], d.parentIDs[i+1:]...)
+			return
+		}
+	}
+}
+
+// flush applies the operations written since the last flush and returns
+// how many there were.
+func (d *batchDOM) flush() int {
+	n := d.count
 	if d.ops.Len() == 0 {
-		return
+		return n
 	}
 	d.apply.Invoke(d.ops.String())
 	d.ops.Reset()
+	d.count = 0
+	return n
 }
 
 func num(r domRef) string { return strconv.Itoa(r.(int)) }

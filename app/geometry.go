@@ -38,7 +38,10 @@ func nodeSize(n graph.Node) (w, h float64) {
 
 // nodeLabel is the text shown on a node: its Name, or its ID without a
 // "kind:" prefix.
-func nodeLabel(n graph.Node) string {
+func nodeLabel(n graph.Node) string { return labelOf(&n) }
+
+// labelOf is nodeLabel without copying the node.
+func labelOf(n *graph.Node) string {
 	if n.Name != "" {
 		return n.Name
 	}

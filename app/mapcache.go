@@ -14,9 +14,13 @@ import (
 // allocates little (garbage collection is slow in the browser). A nil
 // *geoCache computes everything.
 type geoCache struct {
-	gen    uint32 // the current draw
-	edges  map[string]*edgeGeo
-	shapes map[shapeKey]*shapeGeo
+	gen   uint32 // the current draw
+	edges map[string]*edgeGeo
+	// usedEdges counts the entries of edges the draw used, so that a draw
+	// that used them all does not look for unused ones
+	usedEdges int
+	shapes    map[shapeKey]*shapeGeo
+	parts     map[string]*nodeParts
 	// descriptions of edges, nodes and labels
 	edgeDesc  descCache[edgeIn]
 	nodeDesc  descCache[nodeIn]
@@ -44,7 +48,7 @@ type endGeo struct {
 	w, h     float64
 }
 
-func endOf(n graph.Node) endGeo {
+func endOf(n *graph.Node) endGeo {
 	g := endGeo{id: n.ID, name: n.Name, kind: n.Kind, w: n.Width, h: n.Height}
 	if n.Pos != nil {
 		g.placed, g.pos = true, *n.Pos
@@ -68,6 +72,7 @@ func (c *geoCache) begin() {
 		return
 	}
 	c.gen++
+	c.usedEdges = 0
 	if c.edges == nil {
 		c.edges, c.shapes = map[string]*edgeGeo{}, map[shapeKey]*shapeGeo{}
 	}
@@ -78,9 +83,9 @@ func (c *geoCache) begin() {
 
 // edgePath is EdgePath, from the cache when e's path (or, for an edge
 // without one, its nodes) did not change.
-func (c *geoCache) edgePath(e graph.Edge, from, to graph.Node) (string, graph.Point) {
+func (c *geoCache) edgePath(e *graph.Edge, from, to *graph.Node) (string, graph.Point) {
 	if c == nil || c.edges == nil {
-		return EdgePath(e, from, to)
+		return EdgePath(*e, *from, *to)
 	}
 	var fe, te endGeo
 	if len(e.Path) < 2 { // drawn between the nodes' outlines
@@ -91,10 +96,13 @@ func (c *geoCache) edgePath(e graph.Edge, from, to graph.Node) (string, graph.Po
 		g = &edgeGeo{}
 		c.edges[e.ID] = g
 		g.path, g.from, g.to = e.Path, fe, te
-		g.d, g.at = EdgePath(e, from, to)
+		g.d, g.at = EdgePath(*e, *from, *to)
 	} else if g.from != fe || g.to != te || !samePoints(g.path, e.Path) {
 		g.path, g.from, g.to = e.Path, fe, te
-		g.d, g.at = EdgePath(e, from, to)
+		g.d, g.at = EdgePath(*e, *from, *to)
+	}
+	if g.gen != c.gen {
+		c.usedEdges++
 	}
 	g.gen = c.gen
 	return g.d, g.at
@@ -134,9 +142,11 @@ func (c *geoCache) done() {
 	if c == nil {
 		return
 	}
-	for k, g := range c.edges {
-		if g.gen != c.gen {
-			delete(c.edges, k)
+	if c.usedEdges < len(c.edges) {
+		for k, g := range c.edges {
+			if g.gen != c.gen {
+				delete(c.edges, k)
+			}
 		}
 	}
 	for k, s := range c.shapes {
@@ -147,6 +157,15 @@ func (c *geoCache) done() {
 	c.edgeDesc.done()
 	c.nodeDesc.done()
 	c.labelDesc.done()
+	// Node parts are looked up only for nodes described anew, so they
+	// are dropped with their node's description, from time to time.
+	if len(c.parts) > len(c.nodeDesc.m)+64 {
+		for k := range c.parts {
+			if c.nodeDesc.m[k] == nil {
+				delete(c.parts, k)
+			}
+		}
+	}
 }
 
 // descCache keeps the element descriptions of the last draw, keyed by
@@ -154,8 +173,9 @@ func (c *geoCache) done() {
 // the same reuses its description, which the reconciler then recognises
 // as unchanged without comparing it field by field.
 type descCache[K comparable] struct {
-	gen uint32
-	m   map[string]*cachedDesc[K]
+	gen  uint32
+	m    map[string]*cachedDesc[K]
+	used int // entries the current draw used
 }
 
 type cachedDesc[K comparable] struct {
@@ -165,7 +185,7 @@ type cachedDesc[K comparable] struct {
 }
 
 func (c *descCache[K]) begin(gen uint32) {
-	c.gen = gen
+	c.gen, c.used = gen, 0
 	if c.m == nil {
 		c.m = map[string]*cachedDesc[K]{}
 	}
@@ -178,7 +198,7 @@ func (c *descCache[K]) get(id string, in K) (velem, bool) {
 		return velem{}, false
 	}
 	if d := c.m[id]; d != nil && d.in == in {
-		d.gen = c.gen
+		c.use(d)
 		return d.el, true
 	}
 	return velem{}, false
@@ -194,11 +214,23 @@ func (c *descCache[K]) put(id string, in K, el velem) {
 		d = &cachedDesc[K]{}
 		c.m[id] = d
 	}
-	d.in, d.el, d.gen = in, el, c.gen
+	d.in, d.el = in, el
+	c.use(d)
+}
+
+// use marks d as used by the current draw.
+func (c *descCache[K]) use(d *cachedDesc[K]) {
+	if d.gen != c.gen {
+		d.gen = c.gen
+		c.used++
+	}
 }
 
 // done drops what the draw did not use.
 func (c *descCache[K]) done() {
+	if c.used == len(c.m) {
+		return
+	}
 	for k, d := range c.m {
 		if d.gen != c.gen {
 			delete(c.m, k)
@@ -212,8 +244,7 @@ type edgeIn struct {
 	fromID, fromLabel, toLabel string
 	kind                       graph.EdgeKind
 	health                     graph.Health
-	rate, errRate, p50         float64
-	p99                        float64
+	width                      float64
 	hl                         string
 	selected, near             bool
 }
@@ -226,15 +257,17 @@ type nodeIn struct {
 	pos                 graph.Point
 	w, h                float64
 	calls               int64
-	rate, errRate, p99  float64
+	rate, errRate       float64
 	hl                  string
 	selected, near      bool
 	collapsible         bool
 }
 
-// labelIn is what an edge label is made from.
+// labelIn is what an edge label is made from: the figure shown, not its
+// text, so that a label whose figure did not change is not formatted.
 type labelIn struct {
-	text   string
+	mode   LabelMode
+	figure float64
 	at     graph.Point
 	health graph.Health
 	near   bool

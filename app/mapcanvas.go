@@ -46,8 +46,11 @@ type mapCanvas struct {
 	ctx     app.Context
 	mounted bool
 	layers  mapLayers
-	mini    minimapDots // the overview's dots, between renders
-	batch   *batchDOM   // the browser DOM the layers are drawn into
+	batch   *batchDOM // the browser DOM the layers are drawn into
+	// the bounds of the snapshot, and which snapshot they are of
+	boundsRect Rect
+	boundsKey  drawKey
+	boundsOK   bool
 	// inTree renders the layer contents as go-app elements, where there
 	// is no DOM to draw them into (server-side rendering and tests of
 	// whole pages).

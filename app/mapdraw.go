@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -71,11 +72,17 @@ func newDrawing(snap graph.Snapshot, collapsed map[string]bool, sel Selection, l
 }
 
 // nodeByID returns the node id, the zero Node when there is none.
-func (d *drawing) nodeByID(id string) graph.Node {
+func (d *drawing) nodeByID(id string) graph.Node { return *d.nodeRef(id) }
+
+// noNode is what nodeRef returns for an ID without a node; never written.
+var noNode graph.Node
+
+// nodeRef returns the node id, or noNode.
+func (d *drawing) nodeRef(id string) *graph.Node {
 	if n := d.nodes[id]; n != nil {
-		return *n
+		return n
 	}
-	return graph.Node{}
+	return &noNode
 }
 
 // withoutFramedGroups drops the group nodes drawn as an expanded frame;
@@ -163,7 +170,8 @@ func markers() app.UI {
 
 // layers returns the contents of every layer, in layerClasses order.
 func (d *drawing) layers() [len(layerClasses)][]keyed {
-	return [...][]keyed{d.groupLayer(), d.edgeLayer(), d.nodeLayer(), d.labelLayer()}
+	edges, labels := d.edgeLayers()
+	return [...][]keyed{d.groupLayer(), edges, d.nodeLayer(), labels}
 }
 
 // elem returns an element description.
@@ -202,49 +210,85 @@ func (d *drawing) groupLayer() []keyed {
 	return out
 }
 
-// edgeLayer draws the edges, each with a wide transparent hit path.
-func (d *drawing) edgeLayer() []keyed {
-	out := d.buffer(1, len(d.snap.Edges))
-	for _, e := range d.snap.Edges {
-		from, to := d.nodeByID(e.From), d.nodeByID(e.To)
-		path, _ := d.geo.edgePath(e, from, to)
+// edgeLayers draws the edges, each with a wide transparent hit path, and
+// their labels, in one pass over the edges.
+func (d *drawing) edgeLayers() (edges, labels []keyed) {
+	edges = d.buffer(1, len(d.snap.Edges))
+	withLabels := d.showLabels && d.labels != LabelNone
+	if withLabels {
+		labels = d.buffer(3, len(d.snap.Edges))
+	}
+	edgeCache, labelCache := d.edgeDescs(), d.labelDescs()
+	for i := range d.snap.Edges {
+		e := &d.snap.Edges[i]
+		from, to := d.nodeRef(e.From), d.nodeRef(e.To)
+		path, at := d.geo.edgePath(e, from, to)
 		if path == "" {
 			continue
 		}
 		sel, near := d.state(e.ID)
+		st := HealthStyleOf(e.Health)
+		w := drawnEdgeWidth(e.Rate) + st.ExtraWidth
 		in := edgeIn{
 			id: e.ID, op: e.Operation, path: path,
-			fromID: from.ID, fromLabel: nodeLabel(from), toLabel: nodeLabel(to),
-			kind: e.Kind, health: e.Health,
-			rate: e.Rate, errRate: e.ErrorRate, p50: e.Latency.P50, p99: e.Latency.P99,
+			fromID: from.ID, fromLabel: labelOf(from), toLabel: labelOf(to),
+			kind: e.Kind, health: e.Health, width: w,
 			hl: d.highlights.Edges[e.ID], selected: sel != "", near: near != "",
 		}
-		cache := d.edgeDescs()
-		if v, ok := cache.get(e.ID, in); ok {
-			out = append(out, keyed{Key: e.ID, El: v})
+		v, ok := edgeCache.get(e.ID, in)
+		if !ok {
+			// The arrow head and dash pattern come from the health class
+			// (spanmap.css), so that a health change rewrites one
+			// attribute.
+			v = elem("g",
+				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near)),
+				attr("data-edge-id", e.ID),
+			).with(
+				elem("title").withText(edgeTitle(*e, *from, *to)),
+				elem("path", attr("class", "edge-hit"), attr("d", path)),
+				elem("path", attr("class", "edge-line"), attr("d", path), attr("stroke-width", fmtNum(w))),
+			)
+			edgeCache.put(e.ID, in, v)
+		}
+		edges = append(edges, keyed{Key: e.ID, El: v})
+		if !withLabels {
 			continue
 		}
-		st := HealthStyleOf(e.Health)
-		w := EdgeWidth(e.Rate) + st.ExtraWidth
-		line := elem("path", attr("class", "edge-line"),
-			attr("d", path),
-			attr("stroke-width", fmtNum(w)),
-			attr("marker-end", "url(#arrow-"+st.Class+")"))
-		if st.Dash != "" {
-			line.Attrs = append(line.Attrs, attr("stroke-dasharray", st.Dash))
+		lin := labelIn{mode: d.labels, figure: edgeFigure(e, d.labels), at: at, health: e.Health, near: near != ""}
+		l, ok := labelCache.get(e.ID, lin)
+		if !ok {
+			l = velem{} // no label
+			if text := EdgeLabel(*e, d.labels); text != "" {
+				l = elem("text",
+					attr("class", classes("edge-label", st.Class, near)),
+					attr("data-label-for", e.ID),
+					attr("x", fmtNum(at.X)), attr("y", fmtNum(at.Y-4)),
+					attr("text-anchor", "middle"),
+				).withText(text)
+			}
+			labelCache.put(e.ID, lin, l)
 		}
-		v := elem("g",
-			attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near)),
-			attr("data-edge-id", e.ID),
-		).with(
-			elem("title").withText(edgeTitle(e, from, to)),
-			elem("path", attr("class", "edge-hit"), attr("d", path), attr("stroke-width", fmtNum(w+10))),
-			line,
-		)
-		cache.put(e.ID, in, v)
-		out = append(out, keyed{Key: e.ID, El: v})
+		if l.Tag != "" {
+			labels = append(labels, keyed{Key: e.ID, El: l})
+		}
 	}
-	return out
+	return edges, labels
+}
+
+// edgeFigure is the figure EdgeLabel formats for mode.
+func edgeFigure(e *graph.Edge, mode LabelMode) float64 {
+	switch mode {
+	case LabelRate:
+		return e.Rate
+	case LabelErrors:
+		return e.ErrorRate
+	case LabelP50:
+		return e.Latency.P50
+	case LabelP99:
+		return e.Latency.P99
+	default:
+		return 0
+	}
 }
 
 // buffer returns an empty list for layer i with room for n elements,
@@ -285,7 +329,9 @@ func (d *drawing) labelDescs() *descCache[labelIn] {
 	return &d.geo.labelDesc
 }
 
-// edgeTitle is the tooltip of an edge.
+// edgeTitle is the tooltip of an edge: what it joins. Its figures are on
+// its label and in the details panel; keeping them out of the tooltip
+// spares a live update a DOM write per changed edge.
 func edgeTitle(e graph.Edge, from, to graph.Node) string {
 	s := nodeLabel(from) + " → " + nodeLabel(to)
 	if from.ID == "" {
@@ -294,14 +340,24 @@ func edgeTitle(e graph.Edge, from, to graph.Node) string {
 	if e.Operation != "" {
 		s += " · " + e.Operation
 	}
-	return s + "\n" + FormatRate(e.Rate) + ", " + FormatPercent(e.ErrorRate) + " errors, p50 " +
-		FormatMillis(e.Latency.P50) + ", p99 " + FormatMillis(e.Latency.P99)
+	return s + "\nclick for figures and example traces"
+}
+
+// edgeWidthStep is the granularity of drawn edge widths: finer changes
+// are not visible, and rounding spares a live update most width writes.
+const edgeWidthStep = 0.5
+
+// drawnEdgeWidth is EdgeWidth rounded to edgeWidthStep.
+func drawnEdgeWidth(rate float64) float64 {
+	return math.Round(EdgeWidth(rate)/edgeWidthStep) * edgeWidthStep
 }
 
 // nodeLayer draws the nodes.
 func (d *drawing) nodeLayer() []keyed {
 	out := d.buffer(2, len(d.snap.Nodes))
-	for _, n := range d.snap.Nodes {
+	cache := d.nodeDescs()
+	for i := range d.snap.Nodes {
+		n := &d.snap.Nodes[i]
 		if n.Pos == nil {
 			continue
 		}
@@ -309,11 +365,10 @@ func (d *drawing) nodeLayer() []keyed {
 		in := nodeIn{
 			id: n.ID, name: n.Name, namespace: n.Namespace, kind: n.Kind, health: n.Health,
 			pos: *n.Pos, w: n.Width, h: n.Height,
-			calls: n.Stats.Calls, rate: n.Stats.Rate, errRate: n.Stats.ErrorRate, p99: n.Stats.Latency.P99,
+			calls: n.Stats.Calls, rate: n.Stats.Rate, errRate: n.Stats.ErrorRate,
 			hl: d.highlights.Nodes[n.ID], selected: sel != "", near: near != "",
 			collapsible: n.Kind == graph.NodeGroup && d.collapsed[n.ID],
 		}
-		cache := d.nodeDescs()
 		v, ok := cache.get(n.ID, in)
 		if !ok {
 			v = d.node(n)
@@ -324,58 +379,127 @@ func (d *drawing) nodeLayer() []keyed {
 	return out
 }
 
-// node draws one node. Its name and figures are always drawn; the map
-// container's zoom classes hide them when they would not be legible.
-func (d *drawing) node(n graph.Node) velem {
-	w, h := nodeSize(n)
+// nodeParts are the parts of a node's description that its figures,
+// health and position do not change, shared by its descriptions: a live
+// update describes a node anew with few allocations.
+type nodeParts struct {
+	in     nodePartsIn
+	static []velem  // title, shape and, for some kinds, detail
+	name   [2]velem // the name, without and with figures below it
+	badge  [4]velem // the badge, by health (badgeIndex)
+	badgeT string   // the badge's transform
+	kind   string   // the node's kind class
+	gen    uint32
+}
+
+// nodePartsIn is what a node's parts are made from.
+type nodePartsIn struct {
+	id, name, namespace string
+	kind                graph.NodeKind
+	w, h                float64
+	collapsible         bool
+}
+
+// figuresAttrs are the attributes of every node's figures text.
+var figuresAttrs = []vattr{{"class", "node-figures"}, {"y", "13"}, {"text-anchor", "middle"}}
+
+// badgeIndex numbers the health states for nodeParts.badge.
+func badgeIndex(h graph.Health) int {
+	switch h {
+	case graph.HealthOK:
+		return 0
+	case graph.HealthDegraded:
+		return 1
+	case graph.HealthFailing:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// parts returns the parts of n, from the cache when n's name, kind and
+// size did not change.
+func (d *drawing) parts(n *graph.Node, collapsible bool) *nodeParts {
+	in := nodePartsIn{id: n.ID, name: n.Name, namespace: n.Namespace, kind: n.Kind, w: n.Width, h: n.Height, collapsible: collapsible}
+	var p *nodeParts
+	if d.geo != nil {
+		if d.geo.parts == nil {
+			d.geo.parts = map[string]*nodeParts{}
+		}
+		p = d.geo.parts[n.ID]
+		if p != nil && p.in == in {
+			return p
+		}
+	}
+	p = &nodeParts{in: in}
+	if d.geo != nil {
+		d.geo.parts[n.ID] = p
+	}
+	w, h := nodeSize(*n)
 	outline, detail := d.geo.nodeShape(n.Kind, w, h)
-	st := HealthStyleOf(n.Health)
-	sel, near := d.state(n.ID)
 	kind := n.Kind
 	if kind == "" {
 		kind = graph.NodeService
 	}
-	virtual := ""
-	if kind.IsVirtual() {
-		virtual = "virtual"
+	p.kind = "kind-" + string(kind)
+	p.static = []velem{
+		elem("title").withText(nodeTitle(*n, collapsible)),
+		elem("path", attr("class", "node-shape"), attr("d", outline)),
 	}
-	label := nodeLabel(n)
-	g := elem("g",
-		attr("class", classes("node", "kind-"+string(kind), st.Class, virtual, d.highlights.Nodes[n.ID], sel, near)),
-		attr("data-node-id", n.ID))
-	collapsible := kind == graph.NodeGroup && d.collapsed[n.ID]
+	if detail != "" {
+		p.static = append(p.static, elem("path", attr("class", "node-detail"), attr("d", detail)))
+	}
+	label := labelOf(n)
 	if collapsible {
-		g.Attrs = append(g.Attrs, attr("data-group-id", n.ID))
 		label = "▸ " + label
 	}
-	g.Attrs = append(g.Attrs, attr("transform", "translate("+fmtNum(n.Pos.X)+","+fmtNum(n.Pos.Y)+")"))
-	body := make([]velem, 0, 6)
-	body = append(body,
-		elem("title").withText(nodeTitle(n, collapsible)),
-		elem("path", attr("class", "node-shape"), attr("d", outline)))
-	if detail != "" {
-		body = append(body, elem("path", attr("class", "node-detail"), attr("d", detail)))
+	label = truncate(label, int((w-16)/charWidth))
+	p.name[0] = elem("text", attr("class", "node-label"), attr("y", "4"), attr("text-anchor", "middle")).withText(label)
+	p.name[1] = elem("text", attr("class", "node-label with-figures"), attr("y", "-2"), attr("text-anchor", "middle")).withText(label)
+	p.badgeT = "translate(" + fmtNum(w/2-2) + "," + fmtNum(-h/2+2) + ")"
+	return p
+}
+
+// node draws one node. Its name and figures are always drawn; the map
+// container's zoom classes hide them when they would not be legible. The
+// children are the same for every state of a node of one kind, so that a
+// live update rewrites attributes and texts, never elements.
+func (d *drawing) node(n *graph.Node) velem {
+	collapsible := n.Kind == graph.NodeGroup && d.collapsed[n.ID]
+	p := d.parts(n, collapsible)
+	st := HealthStyleOf(n.Health)
+	sel, near := d.state(n.ID)
+	virtual := ""
+	if graph.NodeKind(p.kind[len("kind-"):]).IsVirtual() {
+		virtual = "virtual"
 	}
-	nameY, nameClass, figures := "4", "node-label", ""
+	attrs := make([]vattr, 0, 4)
+	attrs = append(attrs,
+		attr("class", classes("node", p.kind, st.Class, virtual, d.highlights.Nodes[n.ID], sel, near)),
+		attr("data-node-id", n.ID))
+	if collapsible {
+		attrs = append(attrs, attr("data-group-id", n.ID))
+	}
+	attrs = append(attrs, attr("transform", "translate("+fmtNum(n.Pos.X)+","+fmtNum(n.Pos.Y)+")"))
+	body := make([]velem, 0, len(p.static)+3)
+	body = append(body, p.static...)
+	figures := ""
 	if n.Stats.Calls > 0 || n.Stats.Rate > 0 {
-		nameY, nameClass = "-2", "node-label with-figures"
 		figures = FormatRate(n.Stats.Rate) + " · " + FormatPercent(n.Stats.ErrorRate)
+		body = append(body, p.name[1])
+	} else {
+		body = append(body, p.name[0])
 	}
-	body = append(body, elem("text", attr("class", nameClass), attr("y", nameY), attr("text-anchor", "middle")).
-		withText(truncate(label, int((w-16)/charWidth))))
-	if figures != "" {
-		body = append(body, elem("text", attr("class", "node-figures"), attr("y", "13"), attr("text-anchor", "middle")).
-			withText(figures))
-	}
-	if st.Symbol != "" {
-		body = append(body, elem("g", attr("class", "node-badge"),
-			attr("transform", "translate("+fmtNum(w/2-2)+","+fmtNum(-h/2+2)+")")).with(
+	b := badgeIndex(n.Health)
+	if p.badge[b].Tag == "" {
+		// The badge shows for the states with a symbol (spanmap.css).
+		p.badge[b] = elem("g", attr("class", "node-badge"), attr("transform", p.badgeT)).with(
 			elem("circle", attr("r", "8")),
 			elem("text", attr("text-anchor", "middle"), attr("y", "4")).withText(st.Symbol),
-		))
+		)
 	}
-	g.Kids = body
-	return g
+	body = append(body, velem{Tag: "text", Attrs: figuresAttrs, Text: figures}, p.badge[b])
+	return velem{Tag: "g", Attrs: attrs, Kids: body}
 }
 
 // nodeTitle is the tooltip of a node.
@@ -384,45 +508,10 @@ func nodeTitle(n graph.Node, collapsible bool) string {
 	if n.Namespace != "" {
 		s += " in " + n.Namespace
 	}
-	s += "\n" + FormatRate(n.Stats.Rate) + ", " + FormatPercent(n.Stats.ErrorRate) + " errors, p99 " + FormatMillis(n.Stats.Latency.P99)
 	if collapsible {
-		s += "\nclick to expand"
+		return s + "\nclick to expand"
 	}
-	return s
-}
-
-// labelLayer draws the edge labels above everything else, when the zoom
-// makes them legible and a label mode is on.
-func (d *drawing) labelLayer() []keyed {
-	if !d.showLabels || d.labels == LabelNone {
-		return nil
-	}
-	out := d.buffer(3, len(d.snap.Edges))
-	for _, e := range d.snap.Edges {
-		text := EdgeLabel(e, d.labels)
-		if text == "" {
-			continue
-		}
-		path, at := d.geo.edgePath(e, d.nodeByID(e.From), d.nodeByID(e.To))
-		if path == "" {
-			continue
-		}
-		_, near := d.state(e.ID)
-		in := labelIn{text: text, at: at, health: e.Health, near: near != ""}
-		cache := d.labelDescs()
-		v, ok := cache.get(e.ID, in)
-		if !ok {
-			v = elem("text",
-				attr("class", classes("edge-label", HealthStyleOf(e.Health).Class, near)),
-				attr("data-label-for", e.ID),
-				attr("x", fmtNum(at.X)), attr("y", fmtNum(at.Y-4)),
-				attr("text-anchor", "middle"),
-			).withText(text)
-			cache.put(e.ID, in, v)
-		}
-		out = append(out, keyed{Key: e.ID, El: v})
-	}
-	return out
+	return s + "\nclick for figures and connections"
 }
 
 // truncate shortens s to at most n runes, ending with "…" when cut.

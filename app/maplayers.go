@@ -17,6 +17,13 @@ type mapLayers struct {
 	key   drawKey
 	hl    Changes
 	drawn bool
+	// the minimap's dots: their layer, descriptions, and the key and
+	// element of their last draw
+	mini       layerSync
+	miniDesc   descCache[miniDotIn]
+	miniGen    uint32
+	miniKey    drawKey
+	miniParent app.Value
 }
 
 // drawKey is what the layer contents depend on. Snapshots are immutable
@@ -106,15 +113,55 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 		refs[i] = c.batch.parent(p)
 	}
 	_, drew := c.drawLayers(c.batch, refs)
+	if c.drawMinimapIn(root) {
+		drew = true
+	}
 	flushStart := perfNow()
-	c.batch.flush()
+	ops := c.batch.flush()
 	if drew {
 		perfMeasure(measureFlush, flushStart)
+		// A User Timing entry, for browser profiles and the figures
+		// test, with the number of DOM operations.
+		perf.Call("measure", layersMeasure, map[string]any{"start": start, "detail": map[string]any{"ops": ops}})
 	}
-	if drew {
-		// A User Timing entry, for browser profiles and the figures test.
-		perf.Call("measure", layersMeasure, map[string]any{"start": start})
+}
+
+// drawMinimapIn draws the minimap's dots into its <g> under root, and
+// forgets them when the minimap is not shown. It reports whether it drew.
+func (c *mapCanvas) drawMinimapIn(root app.Value) bool {
+	l := &c.layers
+	g := root.Call("querySelector", "g."+miniDotsClass)
+	if l.miniParent != nil && (!g.Truthy() || !l.miniParent.Equal(g)) {
+		c.batch.forget(l.miniParent, l.mini.order)
+		l.mini, l.miniParent = layerSync{}, nil
 	}
+	if !g.Truthy() {
+		return false
+	}
+	if l.miniParent == nil {
+		l.miniParent = g
+	}
+	_, drew := c.drawMinimap(c.batch, c.batch.parent(g))
+	return drew
+}
+
+// drawMinimap brings the minimap's dots in parent up to date through dom;
+// nothing when neither the nodes nor the element changed since the last
+// call.
+func (c *mapCanvas) drawMinimap(dom domOps, parent domRef) (syncStats, bool) {
+	l := &c.layers
+	key := drawKey{nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes), version: c.Snapshot.Version}
+	if l.miniKey == key && l.mini.parent != nil && dom.same(l.mini.parent, parent) {
+		return syncStats{}, false
+	}
+	bounds := c.bounds()
+	scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
+	l.miniGen++
+	l.miniDesc.begin(l.miniGen)
+	st := l.mini.sync(dom, parent, minimapDotsOf(c.Snapshot.Nodes, bounds, scale, ox, oy, &l.miniDesc))
+	l.miniDesc.done()
+	l.miniKey = key
+	return st, true
 }
 
 // layersMeasure names the performance entry of each draw of the layers.

@@ -2,9 +2,8 @@ package app
 
 import (
 	"math"
-	"slices"
 	"strconv"
-	"strings"
+	"unsafe"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/spanmap/spanmap/graph"
@@ -60,85 +59,82 @@ func ShowMinimap(nodes int, vp Viewport, sw, sh float64, bounds Rect) bool {
 
 // renderMinimap draws the overview: every node as a dot in its health
 // colour and the visible area as a rectangle; a click recentres the map.
+// The dots are drawn into the empty <g> by drawMinimap after the render,
+// as the layers are, so that a live update rewrites only the dots of the
+// nodes that moved or changed health.
 func (c *mapCanvas) renderMinimap() app.UI {
-	bounds := SnapshotBounds(c.Snapshot)
+	bounds := c.bounds()
 	if !ShowMinimap(len(c.Snapshot.Nodes), c.vp, c.width, c.height, bounds) {
 		return app.Text("")
 	}
 	scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
-	var b strings.Builder
-	b.WriteString(`<svg class="minimap-svg" width="180" height="120" viewBox="0 0 180 120">`)
-	b.WriteString(c.mini.dots(c.Snapshot.Nodes, bounds, scale, ox, oy))
-	v := MinimapView(c.vp, c.width, c.height, bounds, scale, ox, oy)
-	b.WriteString(`<rect class="mini-view" x="` + fmtNum(v.X) + `" y="` + fmtNum(v.Y) + `" width="` + fmtNum(math.Max(v.W, 1)) + `" height="` + fmtNum(math.Max(v.H, 1)) + `"/></svg>`)
-	return app.Div().Class("minimap").Title("overview: click to move there").
-		On("pointerdown", c.onMinimap).
-		Body(app.Raw(b.String()))
-}
-
-// minimapDots keeps the overview's node markup between renders: a live
-// update moves few nodes and changes the health of few, so only their dots
-// are written anew.
-type minimapDots struct {
-	scale, ox, oy float64
-	bounds        Rect
-	dot           []minimapDot // by node index
-	markup        string
-}
-
-// minimapDot is the markup of one node's dot (empty for a node without a
-// position) and what it was made from.
-type minimapDot struct {
-	placed bool
-	pos    graph.Point
-	health graph.Health
-	markup string
-}
-
-// dots returns the dots of nodes (those with a position) at the given
-// scale and offset.
-func (m *minimapDots) dots(nodes []graph.Node, bounds Rect, scale, ox, oy float64) string {
-	changed := m.dot == nil || len(m.dot) != len(nodes)
-	if m.bounds != bounds || m.scale != scale || m.ox != ox || m.oy != oy {
-		*m = minimapDots{bounds: bounds, scale: scale, ox: ox, oy: oy}
-		changed = true
-	}
-	if len(m.dot) != len(nodes) {
-		m.dot = slices.Grow(m.dot[:0], len(nodes))[:len(nodes)]
-		clear(m.dot)
-	}
-	for i := range nodes {
-		n, d := &nodes[i], &m.dot[i]
-		switch {
-		case n.Pos == nil:
-			if d.placed || d.markup != "" {
-				*d = minimapDot{}
-				changed = true
-			}
-		case !d.placed || d.pos != *n.Pos || d.health != n.Health:
-			x := ox + (n.Pos.X-bounds.X)*scale
-			y := oy + (n.Pos.Y-bounds.Y)*scale
-			*d = minimapDot{placed: true, pos: *n.Pos, health: n.Health, markup: `<circle class="mini-node ` +
-				HealthStyleOf(n.Health).Class + `" r="2" cx="` + strconv.FormatFloat(x, 'f', 1, 64) +
-				`" cy="` + strconv.FormatFloat(y, 'f', 1, 64) + `"/>`}
-			changed = true
+	var dots []app.UI
+	if c.inTree {
+		for _, k := range minimapDotsOf(c.Snapshot.Nodes, bounds, scale, ox, oy, nil) {
+			dots = append(dots, k.El.ui())
 		}
 	}
-	if !changed {
-		return m.markup
+	v := MinimapView(c.vp, c.width, c.height, bounds, scale, ox, oy)
+	return app.Div().Class("minimap").Title("overview: click to move there").
+		On("pointerdown", c.onMinimap).
+		Body(svgElem("svg").Class("minimap-svg").
+			Attr("width", "180").Attr("height", "120").Attr("viewBox", "0 0 180 120").Body(
+			svgElem("g").Class(miniDotsClass).Body(dots...),
+			svgElem("rect").Class("mini-view").
+				Attr("x", fmtNum(v.X)).Attr("y", fmtNum(v.Y)).
+				Attr("width", fmtNum(math.Max(v.W, 1))).Attr("height", fmtNum(math.Max(v.H, 1))),
+		))
+}
+
+// bounds is SnapshotBounds of the snapshot shown, computed once per
+// snapshot: edge paths make it tens of thousands of points.
+func (c *mapCanvas) bounds() Rect {
+	key := drawKey{nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes),
+		edges: unsafe.SliceData(c.Snapshot.Edges), nEdges: len(c.Snapshot.Edges), version: c.Snapshot.Version}
+	if !c.boundsOK || c.boundsKey != key {
+		c.boundsRect, c.boundsKey, c.boundsOK = SnapshotBounds(c.Snapshot), key, true
 	}
-	var b strings.Builder
-	for i := range m.dot {
-		b.WriteString(m.dot[i].markup)
+	return c.boundsRect
+}
+
+// miniDotsClass is the class of the minimap's <g> of node dots.
+const miniDotsClass = "mini-dots"
+
+// miniDotIn is what a node's minimap dot is made from.
+type miniDotIn struct {
+	pos           graph.Point
+	health        graph.Health
+	scale, ox, oy float64
+	bounds        Rect
+}
+
+// minimapDotsOf returns the dots of the nodes that have a position, keyed
+// by node ID, reusing the descriptions in cache (which may be nil) of the
+// dots whose node neither moved nor changed health.
+func minimapDotsOf(nodes []graph.Node, bounds Rect, scale, ox, oy float64, cache *descCache[miniDotIn]) []keyed {
+	out := make([]keyed, 0, len(nodes))
+	for i := range nodes {
+		n := &nodes[i]
+		if n.Pos == nil {
+			continue
+		}
+		in := miniDotIn{pos: *n.Pos, health: n.Health, scale: scale, ox: ox, oy: oy, bounds: bounds}
+		v, ok := cache.get(n.ID, in)
+		if !ok {
+			v = elem("circle", attr("class", "mini-node "+HealthStyleOf(n.Health).Class), attr("r", "2"),
+				attr("cx", strconv.FormatFloat(ox+(n.Pos.X-bounds.X)*scale, 'f', 1, 64)),
+				attr("cy", strconv.FormatFloat(oy+(n.Pos.Y-bounds.Y)*scale, 'f', 1, 64)))
+			cache.put(n.ID, in, v)
+		}
+		out = append(out, keyed{Key: n.ID, El: v})
 	}
-	m.markup = b.String()
-	return m.markup
+	return out
 }
 
 // onMinimap recentres the map on the clicked point of the overview.
 func (c *mapCanvas) onMinimap(ctx app.Context, e app.Event) {
 	e.StopImmediatePropagation()
-	bounds := SnapshotBounds(c.Snapshot)
+	bounds := c.bounds()
 	scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
 	if scale <= 0 {
 		return

@@ -52,19 +52,22 @@ func TestShowMinimap_When(t *testing.T) {
 	}
 }
 
-// TestMinimapDots_cacheMatchesFresh checks that the dots kept between
-// renders are always those a fresh render writes, as nodes move, change
-// health, lose their position, appear and go.
-func TestMinimapDots_cacheMatchesFresh(t *testing.T) {
+// TestMinimap_drawMatchesFresh checks that the dots drawn incrementally
+// into one element are always those a fresh draw writes, as nodes move,
+// change health, lose their position, appear and go, and that an update
+// that changes one dot's health rewrites only that dot.
+func TestMinimap_drawMatchesFresh(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	health := []graph.Health{graph.HealthUnknown, graph.HealthOK, graph.HealthDegraded, graph.HealthFailing}
 	var nodes []graph.Node
-	var kept minimapDots
+	c := newMapCanvas()
+	dom := newFakeDOM()
+	parent := &fakeEl{tag: "g"}
 	for round := range 300 {
 		next := slices.Clone(nodes)
 		switch {
 		case len(next) < 5 || r.IntN(6) == 0:
-			next = append(next, graph.Node{ID: fmt.Sprint(round), Pos: &graph.Point{X: float64(r.IntN(500)), Y: float64(r.IntN(300))}})
+			next = append(next, graph.Node{ID: fmt.Sprintf("n%03d", round), Pos: &graph.Point{X: float64(r.IntN(500)), Y: float64(r.IntN(300))}})
 		case r.IntN(6) == 0:
 			next = slices.Delete(next, 0, 1)
 		}
@@ -79,18 +82,38 @@ func TestMinimapDots_cacheMatchesFresh(t *testing.T) {
 			}
 		}
 		nodes = next
-		bounds := Rect{W: 500 + float64(r.IntN(2)), H: 300}
+		c.Snapshot = graph.Snapshot{Version: uint64(round + 1), Nodes: nodes}
+		if _, drew := c.drawMinimap(dom, parent); !drew {
+			t.Fatalf("round %d: a new snapshot was not drawn", round)
+		}
+		bounds := SnapshotBounds(c.Snapshot)
 		scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
 		want := ""
 		for _, n := range nodes {
 			if n.Pos != nil {
 				want += `<circle class="mini-node ` + HealthStyleOf(n.Health).Class + `" r="2" cx="` +
 					strconv.FormatFloat(ox+(n.Pos.X-bounds.X)*scale, 'f', 1, 64) + `" cy="` +
-					strconv.FormatFloat(oy+(n.Pos.Y-bounds.Y)*scale, 'f', 1, 64) + `"/>`
+					strconv.FormatFloat(oy+(n.Pos.Y-bounds.Y)*scale, 'f', 1, 64) + `"></circle>`
 			}
 		}
-		if got := kept.dots(nodes, bounds, scale, ox, oy); got != want {
-			t.Fatalf("round %d: kept dots\n%s\nfresh\n%s", round, got, want)
+		if got := layerHTML(parent); got != want {
+			t.Fatalf("round %d: drawn dots\n%s\nfresh\n%s", round, got, want)
 		}
+	}
+	if _, drew := c.drawMinimap(dom, parent); drew {
+		t.Error("the same snapshot was drawn again")
+	}
+	// One node changes health: one attribute is written.
+	i := slices.IndexFunc(nodes, func(n graph.Node) bool { return n.Pos != nil })
+	nodes = slices.Clone(nodes)
+	nodes[i].Health = worseHealth(nodes[i].Health, graph.HealthFailing)
+	if nodes[i].Health == c.Snapshot.Nodes[i].Health {
+		nodes[i].Health = graph.HealthOK
+	}
+	c.Snapshot = graph.Snapshot{Version: c.Snapshot.Version + 1, Nodes: nodes}
+	dom.ops = map[string]int{}
+	st, _ := c.drawMinimap(dom, parent)
+	if st.Updated != 1 || st.Created != 0 || st.Removed != 0 || sumOps(dom.ops) != 1 {
+		t.Errorf("one health change: %+v, DOM operations %v, want one update with one operation", st, dom.ops)
 	}
 }

@@ -38,28 +38,30 @@ const (
 // window before) and returns those whose p99 latency grew by at least
 // regressionMinRatio, worst first, at most limit (<= 0: all).
 func RankRegressions(cur, prev graph.Snapshot, limit int) []Regression {
-	before := make(map[string]graph.Edge, len(prev.Edges))
-	for _, e := range prev.Edges {
-		before[e.ID] = e
-	}
-	names := make(map[string]string, len(cur.Nodes))
-	for _, n := range cur.Nodes {
-		names[n.ID] = nodeLabel(n)
-	}
 	var out []Regression
-	for _, e := range cur.Edges {
-		b, ok := before[e.ID]
-		if !ok || b.Calls < regressionMinCalls || e.Calls < regressionMinCalls || b.Latency.P99 <= 0 {
-			continue
+	var edges []*graph.Edge
+	pairs(prev.Edges, cur.Edges, edgeKey, func(b, e *graph.Edge) {
+		if b == nil || b.Calls < regressionMinCalls || e.Calls < regressionMinCalls || b.Latency.P99 <= 0 {
+			return
 		}
 		ratio := e.Latency.P99 / b.Latency.P99
 		if ratio < regressionMinRatio {
-			continue
+			return
 		}
 		out = append(out, Regression{
-			ID: e.ID, Label: edgeLabel(e, names), Before: b.Latency.P99, After: e.Latency.P99,
+			ID: e.ID, Before: b.Latency.P99, After: e.Latency.P99,
 			Ratio: ratio, Rate: e.Rate, Score: math.Log2(ratio) * math.Log10(1+e.Rate*60),
 		})
+		edges = append(edges, e)
+	})
+	if len(out) > 0 {
+		names := make(map[string]string, len(cur.Nodes))
+		for i := range cur.Nodes {
+			names[cur.Nodes[i].ID] = nodeLabel(cur.Nodes[i])
+		}
+		for i := range out {
+			out[i].Label = edgeLabel(*edges[i], names)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {

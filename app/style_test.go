@@ -2,6 +2,9 @@ package app
 
 import (
 	"math"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/spanmap/spanmap/graph"
@@ -79,5 +82,46 @@ func TestHealth_Worse_order(t *testing.T) {
 				t.Errorf("worseHealth = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestHealthStyle_css checks that the stylesheet draws each health state
+// as HealthStyleOf says: the edge's arrow head and dash pattern, and the
+// node badge only for the states with a symbol.
+func TestHealthStyle_css(t *testing.T) {
+	b, err := os.ReadFile("../web/spanmap.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	css := string(b)
+	rule := func(selector string) (string, bool) {
+		m := regexp.MustCompile(regexp.QuoteMeta(selector) + `\s*\{([^}]*)\}`).FindStringSubmatch(css)
+		if m == nil {
+			return "", false
+		}
+		return m[1], true
+	}
+	for _, h := range LegendHealths() {
+		st := HealthStyleOf(h)
+		body, ok := rule(".edge." + st.Class + " .edge-line")
+		if !ok {
+			t.Errorf("no edge rule for %s", st.Class)
+			continue
+		}
+		if want := "marker-end: url(#arrow-" + st.Class + ");"; !strings.Contains(body, want) {
+			t.Errorf("%s edges: %q, want %q", st.Class, body, want)
+		}
+		dash := regexp.MustCompile(`stroke-dasharray:\s*([^;]*);`).FindStringSubmatch(body)
+		switch {
+		case st.Dash == "" && dash != nil:
+			t.Errorf("%s edges are dashed (%s), want solid", st.Class, dash[1])
+		case st.Dash != "" && (dash == nil || dash[1] != st.Dash):
+			t.Errorf("%s edges: dashes %v, want %q", st.Class, dash, st.Dash)
+		}
+		hidden := regexp.MustCompile(`\.node\.`+st.Class+` \.node-badge[,\s][^{]*\{\s*display: none;`).MatchString(css) ||
+			regexp.MustCompile(`\.node\.`+st.Class+` \.node-badge\s*\{\s*display: none;`).MatchString(css)
+		if hidden != (st.Symbol == "") {
+			t.Errorf("%s node badge hidden %v, symbol %q", st.Class, hidden, st.Symbol)
+		}
 	}
 }

@@ -29,6 +29,7 @@ const (
 	envScreenshots = "SPANMAP_SCREENSHOTS"
 	envBench       = "SPANMAP_BROWSER_BENCH"
 	envServerLog   = "SPANMAP_E2E_SERVER_LOG"
+	envProfile     = "SPANMAP_BROWSER_PROFILE"
 )
 
 // moduleRoot is the repository root, relative to this package.
@@ -139,7 +140,11 @@ func prepareWeb(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the go tool is needed to build app.wasm: %w", err)
 	}
-	cmd := exec.Command(goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, ".")
+	ldflags := "-ldflags=-s -w"
+	if profileDir() != "" {
+		ldflags = "-ldflags=-w" // keep the function names for the profile
+	}
+	cmd := exec.Command(goTool, "build", "-trimpath", ldflags, "-o", wasm, ".")
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := cmd.CombinedOutput(); err != nil {

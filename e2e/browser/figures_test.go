@@ -82,8 +82,9 @@ type perfRecord struct {
 	WasmEnd float64 `json:"wasmEnd"`
 	// Draws are the app's draws of the map layers (User Timing entries).
 	Draws []struct {
-		T float64 `json:"t"`
-		D float64 `json:"d"`
+		T   float64 `json:"t"`
+		D   float64 `json:"d"`
+		Ops int     `json:"ops"`
 	} `json:"draws"`
 	// Steps are the app's other User Timing measures (decoding, applying,
 	// change detection, rendering), by name.
@@ -102,7 +103,7 @@ func (p *browserPage) perf() perfRecord {
 	p.t.Helper()
 	return eval[perfRecord](p, `Object.assign({}, window.spanmapPerf, {
 		wasmEnd: (performance.getEntriesByType('resource').find(e => e.name.includes('app.wasm')) || {}).responseEnd || 0,
-		draws: performance.getEntriesByName('spanmap-draw-layers').map(e => ({t: e.startTime, d: e.duration})),
+		draws: performance.getEntriesByName('spanmap-draw-layers').map(e => ({t: e.startTime, d: e.duration, ops: (e.detail || {}).ops || 0})),
 		steps: Object.fromEntries(`+stepNamesJS()+`.map(n => [n, performance.getEntriesByName(n).map(e => ({t: e.startTime, d: e.duration}))])),
 	})`)
 }
@@ -162,6 +163,7 @@ func diffFigures(r perfRecord, from uint64, steps map[string][]float64) (apply, 
 		for _, d := range r.Draws {
 			if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
 				layers = append(layers, d.D)
+				steps[domOps] = append(steps[domOps], float64(d.Ops))
 			}
 		}
 		// The app's steps for this message, and the time before the
@@ -182,6 +184,10 @@ func diffFigures(r perfRecord, from uint64, steps map[string][]float64) (apply, 
 	}
 	return apply, paint, layers, bytes
 }
+
+// domOps is the key of diffFigures' steps that counts the DOM operations
+// of each draw of the map layers.
+const domOps = "DOM operations"
 
 // summary formats the median, 90th percentile and maximum of xs.
 func summary(xs []float64, unit string) string {
@@ -248,6 +254,7 @@ func TestBrowser_figures(t *testing.T) {
 		nodes, ids, _ := drawnIDs(snap)
 		p.waitMapEquals(loadTimeout, "the whole large map", nodes, ids, nil)
 		logLoads(t, "500x2000, fresh profile", []loadFigures{l})
+		prof := startProfile(p)
 		diffLoop(t, p, f, 6, func(r *rand.Rand) []call {
 			// 10% of the edges get calls, a third of them failing.
 			var out []call
@@ -257,6 +264,7 @@ func TestBrowser_figures(t *testing.T) {
 			}
 			return out
 		})
+		prof.stop(t, "diffs-500x2000")
 		idleLoad(t, p, 10*time.Second)
 	})
 }
@@ -339,6 +347,7 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 	for _, name := range append(appSteps, "before the first step", "after the last step") {
 		t.Logf("%s: of which %s: %s", t.Name(), name, summary(steps[name], " ms"))
 	}
+	t.Logf("%s: DOM operations per draw of the map layers: %s", t.Name(), summary(steps[domOps], ""))
 	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(paint, " ms"))
 	t.Logf("%s: diff message size: %s", t.Name(), summary(kb, " KB"))
 	t.Logf("%s: spans sent to map drawn (includes the server tick): %s", t.Name(), summary(e2e, " ms"))
