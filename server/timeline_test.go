@@ -129,7 +129,7 @@ func TestTimeline_graphDaysAgo(t *testing.T) {
 	if pay == nil || legacy == nil {
 		t.Fatalf("the hour three days ago: edges %+v, want checkout->payment and checkout->legacy", snap.Edges)
 	}
-	if pay.Calls != 600 || pay.Errors != 60 || math.Abs(pay.Rate-600.0/3600) > 1e-9 || legacy.Calls != 60 {
+	if pay.Calls != 600 || pay.Errors != 60 || pay.Rate != graph.RoundFigure(600.0/3600) || legacy.Calls != 60 {
 		t.Errorf("checkout->payment = %d calls, %d errors, %v/s; legacy %d calls; want 600, 60, 1/6 and 60",
 			pay.Calls, pay.Errors, pay.Rate, legacy.Calls)
 	}
@@ -142,7 +142,7 @@ func TestTimeline_graphDaysAgo(t *testing.T) {
 
 	// Half an hour inside a merged hour counts the hour, at its rate.
 	snap = fetchGraph(t, base, rangeView(day3.Add(15*time.Minute), day3.Add(45*time.Minute)))
-	if pay := hasEdge(snap, "checkout", "payment"); pay == nil || pay.Calls != 600 || math.Abs(pay.Rate-600.0/3600) > 1e-9 {
+	if pay := hasEdge(snap, "checkout", "payment"); pay == nil || pay.Calls != 600 || pay.Rate != graph.RoundFigure(600.0/3600) {
 		t.Errorf("half hour in a merged hour: %+v, want the hour's 600 calls at 1/6 per second", pay)
 	}
 

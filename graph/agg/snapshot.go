@@ -203,8 +203,9 @@ func (a *Aggregator) stats(b *bucket, secs float64) graph.Stats {
 	if st.Calls == 0 {
 		return st
 	}
-	st.Rate = float64(st.Calls) / secs
-	st.ErrorRate = float64(st.Errors) / float64(st.Calls)
+	// Figures keep graph.FigureDigits significant digits.
+	st.Rate = graph.RoundFigure(float64(st.Calls) / secs)
+	st.ErrorRate = graph.RoundFigure(float64(st.Errors) / float64(st.Calls))
 	switch {
 	case b.servOnly.isEmpty():
 		st.Latency = a.latency(&b.client)
@@ -247,7 +248,7 @@ func (a *Aggregator) latency(s *sketch) graph.Latency {
 		return graph.Latency{}
 	}
 	q := func(q float64) float64 { return s.quantile(a.m, q, n) / 1e6 }
-	return graph.Latency{P50: q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99)}
+	return graph.Latency{P50: q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99)}.Round()
 }
 
 // health applies the thresholds: the worse of the error-rate rule and the

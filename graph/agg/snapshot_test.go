@@ -86,7 +86,7 @@ func TestAggregator_Snapshot_windowMerge(t *testing.T) {
 	}
 	n := all.count()
 	want := graph.Latency{P50: all.quantile(m, 0.5, n) / 1e6, P90: all.quantile(m, 0.9, n) / 1e6,
-		P95: all.quantile(m, 0.95, n) / 1e6, P99: all.quantile(m, 0.99, n) / 1e6}
+		P95: all.quantile(m, 0.95, n) / 1e6, P99: all.quantile(m, 0.99, n) / 1e6}.Round()
 	if whole.Latency != want {
 		t.Errorf("merged latency %+v, want %+v", whole.Latency, want)
 	}
