@@ -130,8 +130,8 @@ type changesPanel struct {
 	Err string
 	// From and To are the range listed.
 	From, To time.Time
-	// Snapshot names the nodes.
-	Snapshot graph.Snapshot
+	// Names are the labels of the nodes by ID (nodeIndex.names).
+	Names map[string]string
 	// Selected is the selected element.
 	Selected Selection
 }
@@ -165,10 +165,7 @@ func (c *changesPanel) Render() app.UI {
 		return app.Section().Class("panel changes").Body(head, sub,
 			app.P().Class("muted changes-empty").Text("No edge appeared or vanished and no health changed in this span."))
 	}
-	names := map[string]string{}
-	for _, n := range c.Snapshot.Nodes {
-		names[n.ID] = nodeLabel(n)
-	}
+	names := c.Names
 	items := make([]app.UI, 0, len(c.List.Events))
 	for _, e := range c.List.Events {
 		kind := KindNode

@@ -26,7 +26,9 @@ func TestChangesPanel_Render_events(t *testing.T) {
 		t.Error("loading text missing")
 	}
 	c.List, c.Have = sampleEvents(), true
-	c.Snapshot = sampleSnapshot()
+	var idx nodeIndex
+	idx.update(sampleSnapshot().Nodes)
+	c.Names = idx.names
 	c.From, c.To = t0.Add(-time.Hour), t0
 	c.Selected = Selection{Kind: KindEdge, ID: "frontend->checkout"}
 	html := app.HTMLString(c)

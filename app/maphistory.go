@@ -134,8 +134,12 @@ func (p *mapPage) renderCompare() app.UI {
 func (p *mapPage) renderChanges() app.UI {
 	c := newChangesPanel()
 	c.List, c.Have, c.Err = p.events.val, p.events.have, p.events.err
-	c.From, c.To = EventsRange(p.s.view, p.sliderScale(p.s.now), p.s.now)
-	c.Snapshot = p.mapSnapshot()
+	// The panel shows the range to the minute: truncated, it changes once
+	// a minute, not on every clock tick.
+	from, to := EventsRange(p.s.view, p.sliderScale(p.s.now), p.s.now)
+	c.From, c.To = from.Truncate(time.Minute), to.Truncate(time.Minute)
+	p.mapIdx.update(p.mapSnapshot().Nodes)
+	c.Names = p.mapIdx.names
 	c.Selected = p.selected
 	return c
 }

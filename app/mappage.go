@@ -26,6 +26,10 @@ type mapPage struct {
 	cmp      compareState
 	events   eventsState
 	replayAt time.Time
+	// shownIdx and mapIdx name the nodes of the live snapshot and of the
+	// graph on the map (the comparison's, when comparing).
+	shownIdx nodeIndex
+	mapIdx   nodeIndex
 }
 
 // newMapPage returns the map page before it connects.
@@ -153,7 +157,8 @@ func (p *mapPage) Render() app.UI {
 
 func (p *mapPage) renderToolbar() app.UI {
 	search := newSearchBox()
-	search.Nodes = p.s.shown.Nodes
+	p.shownIdx.update(p.s.shown.Nodes)
+	search.Nodes = p.shownIdx.nodes
 	themeLabel := "light theme"
 	if p.theme == ThemeLight {
 		themeLabel = "dark theme"
@@ -242,7 +247,11 @@ func (p *mapPage) renderMap() []app.UI {
 
 func (p *mapPage) renderDetails() app.UI {
 	d := newDetailsPanel()
-	d.Snapshot = p.mapSnapshot()
+	if !p.selected.IsZero() {
+		// Without a selection the panel draws nothing from the graph:
+		// leaving it out spares the panel every live update.
+		d.Snapshot = p.mapSnapshot()
+	}
 	d.Selected = p.selected
 	d.Sources = p.s.sources
 	d.SparkBase = p.s.sparkBase
