@@ -40,9 +40,10 @@ func (f *fakeStream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := f.conns
 	f.mu.Unlock()
 	ctx := r.Context()
+	frames := websocket.MessageText
 	send := func(m graph.Message) {
 		b, _ := json.Marshal(m)
-		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
+		if err := conn.Write(ctx, frames, b); err != nil {
 			f.t.Logf("write: %v", err)
 		}
 	}
@@ -56,6 +57,12 @@ func (f *fakeStream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.t.Errorf("bad client message %s: %v", data, err)
 			return
 		}
+		// As the server does: binary frames when asked for; the client
+		// asks for them.
+		if m.Frames != graph.FramesBinary {
+			f.t.Errorf("subscribe asks for %q frames, want binary", m.Frames)
+		}
+		frames = websocket.MessageBinary
 		f.mu.Lock()
 		f.views = append(f.views, m.View)
 		f.mu.Unlock()

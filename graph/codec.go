@@ -397,7 +397,7 @@ func list[T any](p *parser, dst *[]T, read func(*T) error) error {
 	return err
 }
 
-var messageFields = []string{"type", "view", "base", "version", "snapshot", "diff", "status", "error"}
+var messageFields = []string{"type", "view", "base", "version", "snapshot", "diff", "status", "error", "frames"}
 
 func (p *parser) message(m *Message) error {
 	err := p.object(messageFields, func(k int) error {
@@ -416,8 +416,10 @@ func (p *parser) message(m *Message) error {
 			return ptr(p, &m.Diff, p.diff)
 		case 6:
 			return ptr(p, &m.Status, p.status)
-		default:
+		case 7:
 			return p.str(&m.Error)
+		default:
+			return p.str(&m.Frames)
 		}
 	})
 	if err != nil {

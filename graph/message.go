@@ -61,7 +61,18 @@ type Message struct {
 	Status *Status `json:"status,omitempty"`
 	// Error is the payload of an error message.
 	Error string `json:"error,omitempty"`
+	// Frames, in a subscribe message, chooses the websocket frames of the
+	// server's messages: FramesText (the default) or FramesBinary, the
+	// same JSON in binary frames, which a browser hands to WebAssembly as
+	// bytes without decoding and re-encoding text.
+	Frames string `json:"frames,omitempty"`
 }
+
+// Websocket frame kinds a subscriber can ask for (Message.Frames).
+const (
+	FramesText   = "text"
+	FramesBinary = "binary"
+)
 
 // NewSubscribe returns the subscribe message for a View's query string.
 func NewSubscribe(view string) Message {
@@ -121,6 +132,10 @@ func (m *Message) Validate() error {
 		return fmt.Errorf("%w: snapshot message version %d, snapshot version %d", ErrBadMessage, m.Version, m.Snapshot.Version)
 	case m.Diff != nil && (m.Base != m.Diff.Base || m.Version != m.Diff.Version):
 		return fmt.Errorf("%w: diff message %d->%d, diff %d->%d", ErrBadMessage, m.Base, m.Version, m.Diff.Base, m.Diff.Version)
+	case m.Frames != "" && m.Type != MessageSubscribe:
+		return fmt.Errorf("%w: frames in a %s message (only a subscribe chooses them)", ErrBadMessage, m.Type)
+	case m.Frames != "" && m.Frames != FramesText && m.Frames != FramesBinary:
+		return fmt.Errorf("%w: frames %q, want %q or %q", ErrBadMessage, m.Frames, FramesText, FramesBinary)
 	}
 	return nil
 }

@@ -43,12 +43,15 @@ const perfScript = `(() => {
 		const ws = protocols === undefined ? new WS(url) : new WS(url, protocols);
 		ws.addEventListener('message', ev => {
 			const t = performance.now();
-			if (typeof ev.data !== 'string') return;
-			const head = ev.data.slice(0, 512);
+			// The app asks for binary frames (ArrayBuffer); text frames
+			// are strings.
+			const text = typeof ev.data === 'string';
+			if (!text && !(ev.data instanceof ArrayBuffer)) return;
+			const head = text ? ev.data.slice(0, 512) : new TextDecoder().decode(new Uint8Array(ev.data, 0, Math.min(512, ev.data.byteLength)));
 			perf.msgs.push({
 				type: (head.match(/"type":"(\w+)"/) || [])[1] || '',
 				v: +((head.match(/"version":(\d+)/) || [])[1] || 0),
-				t, bytes: ev.data.length,
+				t, bytes: text ? ev.data.length : ev.data.byteLength,
 			});
 		});
 		return ws;
@@ -255,7 +258,7 @@ func TestBrowser_figures(t *testing.T) {
 		p.waitMapEquals(loadTimeout, "the whole large map", nodes, ids, nil)
 		logLoads(t, "500x2000, fresh profile", []loadFigures{l})
 		prof := startProfile(p)
-		diffLoop(t, p, f, 6, func(r *rand.Rand) []call {
+		diffLoop(t, p, f, 12, func(r *rand.Rand) []call {
 			// 10% of the edges get calls, a third of them failing.
 			var out []call
 			for _, i := range r.Perm(len(edges))[:len(edges)/10] {

@@ -224,6 +224,7 @@ type client struct {
 	diffs     int
 	statuses  []graph.Status
 	errors    []string
+	frames    []websocket.MessageType // the kind of every frame read
 	applyErr  error
 	err       error // why reading stopped
 	changed   chan struct{}
@@ -282,7 +283,7 @@ func (c *client) subscribe(view string) { c.send(graph.NewSubscribe(view)) }
 func (c *client) read() {
 	defer close(c.done)
 	for {
-		_, data, err := c.conn.Read(context.Background())
+		typ, data, err := c.conn.Read(context.Background())
 		if err != nil {
 			c.mu.Lock()
 			c.err = err
@@ -290,6 +291,9 @@ func (c *client) read() {
 			c.notify()
 			return
 		}
+		c.mu.Lock()
+		c.frames = append(c.frames, typ)
+		c.mu.Unlock()
 		c.handle(data)
 		c.notify()
 	}

@@ -102,6 +102,15 @@ func (h *Hub) readLoop(ctx context.Context, s *subscriber, allow func(graph.View
 			h.reply(s, "type", fmt.Errorf("unknown message type %q, want %q", m.Type, graph.MessageSubscribe))
 			continue
 		}
+		switch m.Frames {
+		case "", graph.FramesText:
+			s.binary.Store(false)
+		case graph.FramesBinary:
+			s.binary.Store(true)
+		default:
+			h.reply(s, "frames", fmt.Errorf("%q is not a frame kind (want %q or %q)", m.Frames, graph.FramesText, graph.FramesBinary))
+			continue
+		}
 		spec, err := graph.ParseView(m.View)
 		if err != nil {
 			h.reply(s, "view", err)
@@ -278,5 +287,9 @@ func (h *Hub) writeItem(ctx context.Context, s *subscriber, it item) error {
 func (h *Hub) write(ctx context.Context, s *subscriber, data []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
 	defer cancel()
-	return s.conn.Write(ctx, websocket.MessageText, data)
+	typ := websocket.MessageText
+	if s.binary.Load() {
+		typ = websocket.MessageBinary
+	}
+	return s.conn.Write(ctx, typ, data)
 }

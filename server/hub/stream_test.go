@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,53 @@ func TestHub_ServeHTTP_snapshotThenDiffs(t *testing.T) {
 	st := e.h.Stats()
 	if st.Subscribers != 1 || st.Views != 1 || st.SnapshotsSent != 1 || st.DiffBytes == 0 || st.SnapshotBytes == 0 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestHub_ServeHTTP_binaryFrames checks that a subscriber that asks for
+// binary frames gets the same messages in binary frames, until it asks for
+// text again, and that an unknown frame kind is refused by name.
+func TestHub_ServeHTTP_binaryFrames(t *testing.T) {
+	e := newEnv(t, testConfig())
+	e.g.shop(6)
+	c := e.dial(nil).start()
+	sub := graph.NewSubscribe("window=1m")
+	sub.Frames = graph.FramesBinary
+	c.send(sub)
+	c.sync(e, "window=1m")
+	e.g.setEdgeCalls("svc-000", "svc-001", 1234, 400)
+	e.tick()
+	c.sync(e, "window=1m")
+	frames := func() []websocket.MessageType {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return slices.Clone(c.frames)
+	}
+	got := frames()
+	if c.snapshots != 1 || c.diffs != 1 {
+		t.Fatalf("%d snapshots and %d diffs in binary frames, want 1 and 1", c.snapshots, c.diffs)
+	}
+	for i, f := range got {
+		if f != websocket.MessageBinary {
+			t.Fatalf("frame %d is %v, want binary: %v", i, f, got)
+		}
+	}
+
+	bad := graph.NewSubscribe("window=1m")
+	bad.Frames = "morse"
+	c.send(bad)
+	c.wait("error reply", func(c *client) bool { return len(c.errors) > 0 })
+	if !strings.Contains(c.errors[0], `frames: "morse" is not a frame kind`) {
+		t.Errorf("error = %q", c.errors[0])
+	}
+
+	text := graph.NewSubscribe("window=5m")
+	text.Frames = graph.FramesText
+	c.send(text)
+	c.sync(e, "window=5m")
+	after := frames()
+	if last := after[len(after)-1]; last != websocket.MessageText {
+		t.Errorf("after asking for text frames, the last frame is %v", last)
 	}
 }
 

@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,6 +32,9 @@ type item struct {
 type subscriber struct {
 	conn   *websocket.Conn
 	notify chan struct{} // wakes the writer; capacity 1
+	// binary is set when the subscriber asked for binary frames
+	// (graph.FramesBinary).
+	binary atomic.Bool
 
 	mu           sync.Mutex
 	view         *view // the subscribed View, nil before the first subscribe
