@@ -14,19 +14,33 @@ import (
 // allocates little (garbage collection is slow in the browser). A nil
 // *geoCache computes everything.
 type geoCache struct {
-	gen   uint32 // the current draw
-	edges map[string]*edgeGeo
-	// usedEdges counts the entries of edges the draw used, so that a draw
-	// that used them all does not look for unused ones
-	usedEdges int
-	shapes    map[shapeKey]*shapeGeo
-	parts     map[string]*nodeParts
-	// descriptions of edges, nodes and labels
-	edgeDesc  descCache[edgeIn]
-	nodeDesc  descCache[nodeIn]
-	labelDesc descCache[labelIn]
+	gen    uint32 // the current draw
+	shapes map[shapeKey]*shapeGeo
+	// what is kept per edge and per node, found by position while the
+	// lists keep their IDs (slots)
+	edges slots[edgeEntry]
+	nodes slots[nodeEntry]
 	// layers are the lists of the last draw, reused by the next
 	layers [len(layerClasses)][]keyed
+}
+
+// edgeEntry is what is kept of one edge between draws: its path, its
+// description and its label's, and where its nodes were in the drawing's
+// node list.
+type edgeEntry struct {
+	geo   edgeGeo
+	desc  memo[edgeIn]
+	label memo[labelIn]
+	// from and to index the nodes of the draw whose node list had the
+	// layout count ends.
+	from, to int
+	ends     uint32
+}
+
+// nodeEntry is what is kept of one node between draws.
+type nodeEntry struct {
+	desc  memo[nodeIn]
+	parts *nodeParts
 }
 
 // edgeGeo is the drawn path of one edge and what it was computed from.
@@ -35,7 +49,7 @@ type edgeGeo struct {
 	from, to endGeo
 	d        string
 	at       graph.Point
-	gen      uint32
+	ok       bool
 }
 
 // endGeo is what an edge drawn without a laid-out path takes from one of
@@ -72,39 +86,25 @@ func (c *geoCache) begin() {
 		return
 	}
 	c.gen++
-	c.usedEdges = 0
-	if c.edges == nil {
-		c.edges, c.shapes = map[string]*edgeGeo{}, map[shapeKey]*shapeGeo{}
+	if c.shapes == nil {
+		c.shapes = map[shapeKey]*shapeGeo{}
 	}
-	c.edgeDesc.begin(c.gen)
-	c.nodeDesc.begin(c.gen)
-	c.labelDesc.begin(c.gen)
 }
 
-// edgePath is EdgePath, from the cache when e's path (or, for an edge
-// without one, its nodes) did not change.
-func (c *geoCache) edgePath(e *graph.Edge, from, to *graph.Node) (string, graph.Point) {
-	if c == nil || c.edges == nil {
+// edgePath is EdgePath, from g when e's path (or, for an edge without
+// one, its nodes) did not change since g was computed. A nil g computes it.
+func edgePath(g *edgeGeo, e *graph.Edge, from, to *graph.Node) (string, graph.Point) {
+	if g == nil {
 		return EdgePath(*e, *from, *to)
 	}
 	var fe, te endGeo
 	if len(e.Path) < 2 { // drawn between the nodes' outlines
 		fe, te = endOf(from), endOf(to)
 	}
-	g := c.edges[e.ID]
-	if g == nil {
-		g = &edgeGeo{}
-		c.edges[e.ID] = g
-		g.path, g.from, g.to = e.Path, fe, te
-		g.d, g.at = EdgePath(*e, *from, *to)
-	} else if g.from != fe || g.to != te || !samePoints(g.path, e.Path) {
-		g.path, g.from, g.to = e.Path, fe, te
+	if !g.ok || g.from != fe || g.to != te || !samePoints(g.path, e.Path) {
+		g.path, g.from, g.to, g.ok = e.Path, fe, te, true
 		g.d, g.at = EdgePath(*e, *from, *to)
 	}
-	if g.gen != c.gen {
-		c.usedEdges++
-	}
-	g.gen = c.gen
 	return g.d, g.at
 }
 
@@ -142,30 +142,13 @@ func (c *geoCache) done() {
 	if c == nil {
 		return
 	}
-	if c.usedEdges < len(c.edges) {
-		for k, g := range c.edges {
-			if g.gen != c.gen {
-				delete(c.edges, k)
-			}
-		}
-	}
 	for k, s := range c.shapes {
 		if s.gen != c.gen {
 			delete(c.shapes, k)
 		}
 	}
-	c.edgeDesc.done()
-	c.nodeDesc.done()
-	c.labelDesc.done()
-	// Node parts are looked up only for nodes described anew, so they
-	// are dropped with their node's description, from time to time.
-	if len(c.parts) > len(c.nodeDesc.m)+64 {
-		for k := range c.parts {
-			if c.nodeDesc.m[k] == nil {
-				delete(c.parts, k)
-			}
-		}
-	}
+	c.edges.done()
+	c.nodes.done()
 }
 
 // descCache keeps the element descriptions of the last draw, keyed by

@@ -170,8 +170,8 @@ func (c *mapCanvas) focus(sel Selection) bool {
 	var at *graph.Point
 	switch sel.Kind {
 	case KindNode:
-		if n, ok := d.nodes[sel.ID]; ok {
-			at = n.Pos
+		if i := d.nodeIndex(sel.ID); i >= 0 {
+			at = d.snap.Nodes[i].Pos
 		} else {
 			// A node inside a collapsed group: centre on the group.
 			for _, g := range d.groups {

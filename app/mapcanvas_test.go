@@ -1,7 +1,10 @@
 package app
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -420,5 +423,86 @@ func TestMapCanvas_drawLayers_redrawsNewLayerElements(t *testing.T) {
 	}
 	if n := countMatches(m2.html(), `data-node-id=`); n != 4 {
 		t.Errorf("%d nodes in the new layer elements", n)
+	}
+}
+
+// TestMapCanvas_drawLayers_matchesFresh draws a map through hundreds of
+// random updates (figures, health, nodes and edges added and removed,
+// nodes moved and renamed, selection, label mode, collapsed groups) into
+// one in-memory DOM, and checks after each that the layers are exactly
+// what a fresh canvas draws for the same state.
+func TestMapCanvas_drawLayers_matchesFresh(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	health := []graph.Health{graph.HealthUnknown, graph.HealthOK, graph.HealthDegraded, graph.HealthFailing}
+	c := newMapCanvas()
+	c.Snapshot = gridSnapshot(40, 3)
+	m := newTestMap(c)
+	for round := range 300 {
+		s := c.Snapshot
+		s.Version++
+		s.Nodes = slices.Clone(s.Nodes)
+		s.Edges = slices.Clone(s.Edges)
+		for i := range s.Edges {
+			if r.IntN(5) == 0 {
+				s.Edges[i].Rate = float64(r.IntN(2000)) / 10
+				s.Edges[i].ErrorRate = float64(r.IntN(100)) / 100
+				s.Edges[i].Latency.P50 = float64(r.IntN(500))
+				s.Edges[i].Health = health[r.IntN(len(health))]
+			}
+		}
+		for i := range s.Nodes {
+			switch r.IntN(12) {
+			case 0:
+				s.Nodes[i].Stats.Rate = float64(r.IntN(100))
+				s.Nodes[i].Stats.Calls = int64(r.IntN(3))
+				s.Nodes[i].Health = health[r.IntN(len(health))]
+			case 1:
+				s.Nodes[i].Pos = &graph.Point{X: float64(r.IntN(4000)), Y: float64(r.IntN(1000))}
+			case 2:
+				if r.IntN(4) == 0 {
+					s.Nodes[i].Name = fmt.Sprintf("renamed-%d", round)
+				}
+			}
+		}
+		switch r.IntN(8) {
+		case 0: // a node and its edges go
+			i := r.IntN(len(s.Nodes))
+			id := s.Nodes[i].ID
+			s.Nodes = slices.Delete(s.Nodes, i, i+1)
+			s.Edges = slices.DeleteFunc(s.Edges, func(e graph.Edge) bool { return e.From == id || e.To == id })
+		case 1: // a new node with an edge
+			id := fmt.Sprintf("svc-new-%03d", round)
+			s.Nodes = append(s.Nodes, graph.Node{ID: id, Kind: graph.NodeService, Namespace: "ns1", Group: "ns:ns1",
+				Pos: &graph.Point{X: float64(r.IntN(4000)), Y: float64(r.IntN(1000))}, Width: 120, Height: 40})
+			from := s.Nodes[r.IntN(len(s.Nodes)-1)]
+			s.Edges = append(s.Edges, graph.Edge{ID: graph.EdgeID(from.ID, id, ""), From: from.ID, To: id, Kind: graph.EdgeRPC,
+				Stats: graph.Stats{Calls: 5, Rate: 1}})
+			slices.SortFunc(s.Nodes, func(a, b graph.Node) int { return strings.Compare(a.ID, b.ID) })
+			slices.SortFunc(s.Edges, func(a, b graph.Edge) int { return strings.Compare(a.ID, b.ID) })
+		case 2:
+			c.Selected = Selection{}
+			if len(s.Nodes) > 0 && r.IntN(2) == 0 {
+				c.Selected = Selection{Kind: KindNode, ID: s.Nodes[r.IntN(len(s.Nodes))].ID}
+			}
+		case 3:
+			c.Labels = []LabelMode{LabelRate, LabelErrors, LabelP50, LabelNone}[r.IntN(4)]
+		case 4:
+			c.toggleGroup(fmt.Sprintf("ns:ns%d", r.IntN(8)))
+		}
+		c.Snapshot = s
+		m.draw()
+		fresh := newMapCanvas()
+		fresh.Snapshot, fresh.Selected, fresh.Labels = c.Snapshot, c.Selected, c.Labels
+		for k, v := range c.collapsed {
+			fresh.collapsed[k] = v
+		}
+		fm := newTestMap(fresh)
+		fm.draw()
+		for i := range m.parents {
+			got, want := layerHTML(m.parents[i].(*fakeEl)), layerHTML(fm.parents[i].(*fakeEl))
+			if got != want {
+				t.Fatalf("round %d, layer %s: incremental draw\n%s\nfresh draw\n%s", round, layerClasses[i], got, want)
+			}
+		}
 	}
 }

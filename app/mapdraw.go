@@ -39,7 +39,7 @@ func svgElem(tag string) app.HTMLElem { return app.Elem(tag).XMLNS(svgNS) }
 // drawing is everything one draw of the map needs, computed once.
 type drawing struct {
 	snap       graph.Snapshot
-	nodes      map[string]*graph.Node // into snap.Nodes
+	nodes      map[string]int // positions in snap.Nodes by ID, see nodeMap
 	groups     []GroupBox
 	collapsed  map[string]bool
 	selected   Selection
@@ -60,15 +60,23 @@ func newDrawing(snap graph.Snapshot, collapsed map[string]bool, sel Selection, l
 		snap.Nodes = PlaceUnpositioned(snap.Nodes)
 	}
 	d := drawing{
-		snap: snap, nodes: make(map[string]*graph.Node, len(snap.Nodes)),
-		groups: groups, collapsed: collapsed, selected: sel,
+		snap: snap, groups: groups, collapsed: collapsed, selected: sel,
 		labels: labels, highlights: hl, showLabels: vp.ShowLabels(),
-	}
-	for i := range snap.Nodes {
-		d.nodes[snap.Nodes[i].ID] = &snap.Nodes[i]
 	}
 	d.near = neighbourhood(snap, sel)
 	return d
+}
+
+// nodeMap returns the nodes by ID, made on first use: a live update finds
+// the nodes of its edges by position (slots) and never needs it.
+func (d *drawing) nodeMap() map[string]int {
+	if d.nodes == nil {
+		d.nodes = make(map[string]int, len(d.snap.Nodes))
+		for i := range d.snap.Nodes {
+			d.nodes[d.snap.Nodes[i].ID] = i
+		}
+	}
+	return d.nodes
 }
 
 // nodeByID returns the node id, the zero Node when there is none.
@@ -79,10 +87,38 @@ var noNode graph.Node
 
 // nodeRef returns the node id, or noNode.
 func (d *drawing) nodeRef(id string) *graph.Node {
-	if n := d.nodes[id]; n != nil {
-		return n
+	if i := d.nodeIndex(id); i >= 0 {
+		return &d.snap.Nodes[i]
 	}
 	return &noNode
+}
+
+// nodeIndex returns the position of node id in the drawing's nodes, -1
+// when there is none.
+func (d *drawing) nodeIndex(id string) int {
+	if i, ok := d.nodeMap()[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// ends returns the nodes of e, from the positions kept in x when the
+// node list is the one they were found in.
+func (d *drawing) ends(e *graph.Edge, x *edgeEntry) (from, to *graph.Node) {
+	if x == nil {
+		return d.nodeRef(e.From), d.nodeRef(e.To)
+	}
+	if x.ends != d.geo.nodes.layout {
+		x.from, x.to, x.ends = d.nodeIndex(e.From), d.nodeIndex(e.To), d.geo.nodes.layout
+	}
+	from, to = &noNode, &noNode
+	if x.from >= 0 {
+		from = &d.snap.Nodes[x.from]
+	}
+	if x.to >= 0 {
+		to = &d.snap.Nodes[x.to]
+	}
+	return from, to
 }
 
 // withoutFramedGroups drops the group nodes drawn as an expanded frame;
@@ -170,6 +206,11 @@ func markers() app.UI {
 
 // layers returns the contents of every layer, in layerClasses order.
 func (d *drawing) layers() [len(layerClasses)][]keyed {
+	if d.geo != nil {
+		nodes, edges := d.snap.Nodes, d.snap.Edges
+		d.geo.nodes.begin(len(nodes), func(i int) string { return nodes[i].ID })
+		d.geo.edges.begin(len(edges), func(i int) string { return edges[i].ID })
+	}
 	edges, labels := d.edgeLayers()
 	return [...][]keyed{d.groupLayer(), edges, d.nodeLayer(), labels}
 }
@@ -218,11 +259,16 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 	if withLabels {
 		labels = d.buffer(3, len(d.snap.Edges))
 	}
-	edgeCache, labelCache := d.edgeDescs(), d.labelDescs()
 	for i := range d.snap.Edges {
 		e := &d.snap.Edges[i]
-		from, to := d.nodeRef(e.From), d.nodeRef(e.To)
-		path, at := d.geo.edgePath(e, from, to)
+		var x *edgeEntry
+		var g *edgeGeo
+		if d.geo != nil {
+			x = d.geo.edges.at(i, e.ID)
+			g = &x.geo
+		}
+		from, to := d.ends(e, x)
+		path, at := edgePath(g, e, from, to)
 		if path == "" {
 			continue
 		}
@@ -235,7 +281,12 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			kind: e.Kind, health: e.Health, width: w,
 			hl: d.highlights.Edges[e.ID], selected: sel != "", near: near != "",
 		}
-		v, ok := edgeCache.get(e.ID, in)
+		var edgeMemo *memo[edgeIn]
+		var labelMemo *memo[labelIn]
+		if x != nil {
+			edgeMemo, labelMemo = &x.desc, &x.label
+		}
+		v, ok := edgeMemo.get(in)
 		if !ok {
 			// The arrow head and dash pattern come from the health class
 			// (spanmap.css), so that a health change rewrites one
@@ -248,14 +299,14 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 				elem("path", attr("class", "edge-hit"), attr("d", path)),
 				elem("path", attr("class", "edge-line"), attr("d", path), attr("stroke-width", fmtNum(w))),
 			)
-			edgeCache.put(e.ID, in, v)
+			edgeMemo.put(in, v)
 		}
 		edges = append(edges, keyed{Key: e.ID, El: v})
 		if !withLabels {
 			continue
 		}
 		lin := labelIn{mode: d.labels, figure: edgeFigure(e, d.labels), at: at, health: e.Health, near: near != ""}
-		l, ok := labelCache.get(e.ID, lin)
+		l, ok := labelMemo.get(lin)
 		if !ok {
 			l = velem{} // no label
 			if text := EdgeLabel(*e, d.labels); text != "" {
@@ -266,7 +317,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 					attr("text-anchor", "middle"),
 				).withText(text)
 			}
-			labelCache.put(e.ID, lin, l)
+			labelMemo.put(lin, l)
 		}
 		if l.Tag != "" {
 			labels = append(labels, keyed{Key: e.ID, El: l})
@@ -306,29 +357,6 @@ func (d *drawing) buffer(i, n int) []keyed {
 	return b[:0]
 }
 
-// edgeDescs, nodeDescs and labelDescs are the description caches, nil
-// when the drawing has no cache.
-func (d *drawing) edgeDescs() *descCache[edgeIn] {
-	if d.geo == nil {
-		return nil
-	}
-	return &d.geo.edgeDesc
-}
-
-func (d *drawing) nodeDescs() *descCache[nodeIn] {
-	if d.geo == nil {
-		return nil
-	}
-	return &d.geo.nodeDesc
-}
-
-func (d *drawing) labelDescs() *descCache[labelIn] {
-	if d.geo == nil {
-		return nil
-	}
-	return &d.geo.labelDesc
-}
-
 // edgeTitle is the tooltip of an edge: what it joins. Its figures are on
 // its label and in the details panel; keeping them out of the tooltip
 // spares a live update a DOM write per changed edge.
@@ -355,9 +383,12 @@ func drawnEdgeWidth(rate float64) float64 {
 // nodeLayer draws the nodes.
 func (d *drawing) nodeLayer() []keyed {
 	out := d.buffer(2, len(d.snap.Nodes))
-	cache := d.nodeDescs()
 	for i := range d.snap.Nodes {
 		n := &d.snap.Nodes[i]
+		var x *nodeEntry
+		if d.geo != nil {
+			x = d.geo.nodes.at(i, n.ID)
+		}
 		if n.Pos == nil {
 			continue
 		}
@@ -369,10 +400,14 @@ func (d *drawing) nodeLayer() []keyed {
 			hl: d.highlights.Nodes[n.ID], selected: sel != "", near: near != "",
 			collapsible: n.Kind == graph.NodeGroup && d.collapsed[n.ID],
 		}
-		v, ok := cache.get(n.ID, in)
+		var m *memo[nodeIn]
+		if x != nil {
+			m = &x.desc
+		}
+		v, ok := m.get(in)
 		if !ok {
-			v = d.node(n)
-			cache.put(n.ID, in, v)
+			v = d.node(n, x)
+			m.put(in, v)
 		}
 		out = append(out, keyed{Key: n.ID, El: v})
 	}
@@ -417,23 +452,16 @@ func badgeIndex(h graph.Health) int {
 	}
 }
 
-// parts returns the parts of n, from the cache when n's name, kind and
-// size did not change.
-func (d *drawing) parts(n *graph.Node, collapsible bool) *nodeParts {
+// parts returns the parts of n, those kept in x (which may be nil) when
+// n's name, kind and size did not change.
+func (d *drawing) parts(n *graph.Node, x *nodeEntry, collapsible bool) *nodeParts {
 	in := nodePartsIn{id: n.ID, name: n.Name, namespace: n.Namespace, kind: n.Kind, w: n.Width, h: n.Height, collapsible: collapsible}
-	var p *nodeParts
-	if d.geo != nil {
-		if d.geo.parts == nil {
-			d.geo.parts = map[string]*nodeParts{}
-		}
-		p = d.geo.parts[n.ID]
-		if p != nil && p.in == in {
-			return p
-		}
+	if x != nil && x.parts != nil && x.parts.in == in {
+		return x.parts
 	}
-	p = &nodeParts{in: in}
-	if d.geo != nil {
-		d.geo.parts[n.ID] = p
+	p := &nodeParts{in: in}
+	if x != nil {
+		x.parts = p
 	}
 	w, h := nodeSize(*n)
 	outline, detail := d.geo.nodeShape(n.Kind, w, h)
@@ -464,9 +492,9 @@ func (d *drawing) parts(n *graph.Node, collapsible bool) *nodeParts {
 // container's zoom classes hide them when they would not be legible. The
 // children are the same for every state of a node of one kind, so that a
 // live update rewrites attributes and texts, never elements.
-func (d *drawing) node(n *graph.Node) velem {
+func (d *drawing) node(n *graph.Node, x *nodeEntry) velem {
 	collapsible := n.Kind == graph.NodeGroup && d.collapsed[n.ID]
-	p := d.parts(n, collapsible)
+	p := d.parts(n, x, collapsible)
 	st := HealthStyleOf(n.Health)
 	sel, near := d.state(n.ID)
 	virtual := ""
