@@ -158,6 +158,9 @@ func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 		l.parent, l.drawn, l.order = parent, map[string]*drawnElem{}, nil
 	}
 	l.gen++
+	if l.sameKeys(want) {
+		return l.update(dom, want)
+	}
 	refs := l.refs[:0]
 	for i := range want {
 		k := want[i].Key
@@ -232,6 +235,47 @@ func (l *layerSync) sync(dom domOps, parent domRef, want []keyed) syncStats {
 	clear(refs)
 	clear(l.order)
 	l.order, l.spare = order, l.order[:0]
+	return st
+}
+
+// sameKeys reports whether want has the keys drawn, in the drawn order:
+// what a live update that changes figures asks for.
+func (l *layerSync) sameKeys(want []keyed) bool {
+	if len(want) != len(l.order) {
+		return false
+	}
+	for i := range want {
+		if want[i].Key != l.order[i].key {
+			return false
+		}
+	}
+	return true
+}
+
+// update brings the drawn elements, which have want's keys in order, up
+// to date with no lookups, moves or removals.
+func (l *layerSync) update(dom domOps, want []keyed) syncStats {
+	var st syncStats
+	for i := range want {
+		e, w := l.order[i], &want[i]
+		e.gen = l.gen
+		switch {
+		case e.desc.Tag != w.El.Tag: // another kind of element: replace it
+			var next domRef
+			if i+1 < len(l.order) {
+				next = l.order[i+1].node.el
+			}
+			dom.remove(l.parent, e.node.el)
+			release(dom, e.node)
+			e.desc, e.node = w.El, build(dom, &w.El)
+			dom.insertBefore(l.parent, e.node.el, next)
+			st.Updated++
+		case !e.desc.equal(&w.El):
+			e.node = patch(dom, e.node, &e.desc, &w.El)
+			e.desc = w.El
+			st.Updated++
+		}
+	}
 	return st
 }
 
