@@ -24,10 +24,12 @@ func gridSnapshot(n, k int) graph.Snapshot {
 		})
 	}
 	for i := 0; i < n; i++ {
+		seen := map[int]bool{}
 		for _, j := range []int{(i + 1) % n, (i * 7) % n, (i*13 + 5) % n, (i*3 + 11) % n}[:k] {
-			if i == j {
+			if i == j || seen[j] {
 				continue
 			}
+			seen[j] = true
 			a, b := s.Nodes[i], s.Nodes[j]
 			s.Edges = append(s.Edges, graph.Edge{
 				ID: graph.EdgeID(a.ID, b.ID, ""), From: a.ID, To: b.ID, Kind: graph.EdgeRPC,
