@@ -227,8 +227,15 @@ func mergeSorted[T, P any](what string, base []T, c changes[T, P]) ([]T, error) 
 	out := make([]T, 0, max(len(base)+len(added)-len(removed), 0))
 	ai, ui, pi, ri := 0, 0, 0, 0
 	prev := ""
+	// Unchanged elements, most of a live diff's, are copied in runs.
+	run := 0 // the first base element of the run not copied yet
+	flush := func(i int) {
+		out = append(out, base[run:i]...)
+	}
 	for i := 0; i < len(base) || ai < len(added); {
 		if ai < len(added) && (i == len(base) || id(&added[ai]) < id(&base[i])) {
+			flush(i)
+			run = i
 			out = append(out, added[ai])
 			ai++
 			continue
@@ -251,6 +258,10 @@ func mergeSorted[T, P any](what string, base []T, c changes[T, P]) ([]T, error) 
 		removing := ri < len(removed) && removed[ri] == bid
 		updating := ui < len(updated) && id(&updated[ui]) == bid
 		patching := pi < len(patched) && c.patchID(&patched[pi]) == bid
+		if removing || updating || patching {
+			flush(i)
+			run = i + 1
+		}
 		switch {
 		case removing && (updating || patching):
 			return nil, fmt.Errorf("%w: %s %q both changed and removed", ErrConflict, what, bid)
@@ -264,11 +275,10 @@ func mergeSorted[T, P any](what string, base []T, c changes[T, P]) ([]T, error) 
 		case patching:
 			out = append(out, c.patch(&base[i], &patched[pi]))
 			pi++
-		default:
-			out = append(out, base[i])
 		}
 		i++
 	}
+	flush(len(base))
 	if ri < len(removed) {
 		return nil, fmt.Errorf("%w: %s %q removed but not present", ErrConflict, what, removed[ri])
 	}
