@@ -35,6 +35,32 @@ type parser struct {
 	b   []byte
 	i   int
 	buf []byte // unescaping scratch
+	// Slabs the small values behind the pointers of stats and patches
+	// are taken from: one allocation for many (see slabPtr).
+	statsSlab   []Stats
+	latencySlab []Latency
+	trustSlab   []Trust
+}
+
+// slabSize is how many values one slab allocation holds.
+const slabSize = 64
+
+// slabPtr reads a T into the next free value of *slab, or nil for null.
+// Values of one slab stay alive together as long as one of them is used,
+// which for the figures of one message is what happens anyway.
+func slabPtr[T any](p *parser, slab *[]T, dst **T, read func(*T) error) error {
+	if p.null() {
+		*dst = nil
+		return nil
+	}
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, slabSize)
+	}
+	var zero T
+	*slab = append(*slab, zero)
+	v := &(*slab)[len(*slab)-1]
+	*dst = v
+	return read(v)
 }
 
 func (p *parser) ws() {
@@ -582,7 +608,7 @@ func (p *parser) nodePatch(n *NodePatch) error {
 		case 0:
 			return p.str(&n.ID)
 		case 1:
-			return ptr(p, &n.Stats, p.stats)
+			return slabPtr(p, &p.statsSlab, &n.Stats, p.stats)
 		case 2:
 			return ptr(p, &n.Health, func(h *Health) error { return p.str((*string)(h)) })
 		case 3:
@@ -603,9 +629,9 @@ func (p *parser) edgePatch(e *EdgePatch) error {
 		case 0:
 			return p.str(&e.ID)
 		case 1:
-			return ptr(p, &e.Stats, p.stats)
+			return slabPtr(p, &p.statsSlab, &e.Stats, p.stats)
 		case 2:
-			return ptr(p, &e.Trust, p.trust)
+			return slabPtr(p, &p.trustSlab, &e.Trust, p.trust)
 		case 3:
 			return ptr(p, &e.Health, func(h *Health) error { return p.str((*string)(h)) })
 		case 4:
@@ -638,11 +664,11 @@ func (p *parser) statsField(s *Stats, k int) error {
 	case 4:
 		return p.latency(&s.Latency)
 	case 5:
-		return ptr(p, &s.ClientLatency, p.latency)
+		return slabPtr(p, &p.latencySlab, &s.ClientLatency, p.latency)
 	case 6:
-		return ptr(p, &s.ServerLatency, p.latency)
+		return slabPtr(p, &p.latencySlab, &s.ServerLatency, p.latency)
 	default:
-		return ptr(p, &s.QueueLag, p.latency)
+		return slabPtr(p, &p.latencySlab, &s.QueueLag, p.latency)
 	}
 }
 
