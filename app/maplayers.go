@@ -20,8 +20,7 @@ type mapLayers struct {
 	// the minimap's dots: their layer, descriptions, and the key and
 	// element of their last draw
 	mini       layerSync
-	miniDesc   descCache[miniDotIn]
-	miniGen    uint32
+	miniDots   slots[memo[miniDotIn]]
 	miniKey    drawKey
 	miniParent app.Value
 }
@@ -156,10 +155,7 @@ func (c *mapCanvas) drawMinimap(dom domOps, parent domRef) (syncStats, bool) {
 	}
 	bounds := c.bounds()
 	scale, ox, oy := MinimapScale(bounds, minimapW, minimapH)
-	l.miniGen++
-	l.miniDesc.begin(l.miniGen)
-	st := l.mini.sync(dom, parent, minimapDotsOf(c.Snapshot.Nodes, bounds, scale, ox, oy, &l.miniDesc))
-	l.miniDesc.done()
+	st := l.mini.sync(dom, parent, minimapDotsOf(c.Snapshot.Nodes, bounds, scale, ox, oy, &l.miniDots))
 	l.miniKey = key
 	return st, true
 }

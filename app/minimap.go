@@ -109,22 +109,30 @@ type miniDotIn struct {
 }
 
 // minimapDotsOf returns the dots of the nodes that have a position, keyed
-// by node ID, reusing the descriptions in cache (which may be nil) of the
-// dots whose node neither moved nor changed health.
-func minimapDotsOf(nodes []graph.Node, bounds Rect, scale, ox, oy float64, cache *descCache[miniDotIn]) []keyed {
+// by node ID, reusing the descriptions kept in cache (which may be nil) of
+// the dots whose node neither moved nor changed health.
+func minimapDotsOf(nodes []graph.Node, bounds Rect, scale, ox, oy float64, cache *slots[memo[miniDotIn]]) []keyed {
+	if cache != nil {
+		cache.begin(len(nodes), func(i int) string { return nodes[i].ID })
+		defer cache.done()
+	}
 	out := make([]keyed, 0, len(nodes))
 	for i := range nodes {
 		n := &nodes[i]
+		var m *memo[miniDotIn]
+		if cache != nil {
+			m = cache.at(i, n.ID)
+		}
 		if n.Pos == nil {
 			continue
 		}
 		in := miniDotIn{pos: *n.Pos, health: n.Health, scale: scale, ox: ox, oy: oy, bounds: bounds}
-		v, ok := cache.get(n.ID, in)
+		v, ok := m.get(in)
 		if !ok {
 			v = elem("circle", attr("class", "mini-node "+HealthStyleOf(n.Health).Class), attr("r", "2"),
 				attr("cx", strconv.FormatFloat(ox+(n.Pos.X-bounds.X)*scale, 'f', 1, 64)),
 				attr("cy", strconv.FormatFloat(oy+(n.Pos.Y-bounds.Y)*scale, 'f', 1, 64)))
-			cache.put(n.ID, in, v)
+			m.put(in, v)
 		}
 		out = append(out, keyed{Key: n.ID, El: v})
 	}
