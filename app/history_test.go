@@ -394,3 +394,18 @@ func TestMapPage_FitKey_steadyDuringReplay(t *testing.T) {
 		t.Error("a dragged range keeps the replay's fit key")
 	}
 }
+
+func TestSliderNow_pixelPrecision(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for _, scale := range SliderScales() {
+		step := max(scale/1000, time.Second).Truncate(time.Second)
+		at := t0.Truncate(step) // a step boundary
+		if a, b := sliderNow(at.Add(time.Millisecond), scale), sliderNow(at.Add(step-time.Millisecond), scale); !a.Equal(b) {
+			t.Errorf("scale %v: %v and %v within one step differ", scale, a, b)
+		}
+		now := t0.Add(step + 1500*time.Millisecond)
+		if got := sliderNow(now, scale); now.Sub(got) >= step || got.After(now) {
+			t.Errorf("scale %v: sliderNow(%v) = %v, more than %v behind", scale, now, got, step)
+		}
+	}
+}

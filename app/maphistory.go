@@ -112,11 +112,18 @@ func (p *mapPage) renderHistoryBar() app.UI {
 	s := newTimeSlider()
 	s.View = p.s.view
 	s.Params = p.s.hist
-	s.Now = p.s.now
+	s.Now = sliderNow(p.s.now, p.sliderScale(p.s.now))
 	if p.events.have {
 		s.Events = p.events.val.Events
 	}
 	return s
+}
+
+// sliderNow is now to the precision the time slider can show: a
+// thousandth of its span (a pixel or less), at least a second. The slider
+// then redraws its hundred change marks when they move, not on every tick.
+func sliderNow(now time.Time, scale time.Duration) time.Time {
+	return now.Truncate(max(scale/1000, time.Second).Truncate(time.Second))
 }
 
 func (p *mapPage) renderCompare() app.UI {
