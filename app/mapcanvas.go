@@ -47,10 +47,8 @@ type mapCanvas struct {
 	mounted bool
 	layers  mapLayers
 	batch   *batchDOM // the browser DOM the layers are drawn into
-	// the bounds of the snapshot, and which snapshot they are of
-	boundsRect Rect
-	boundsKey  drawKey
-	boundsOK   bool
+	// the bounds of the snapshot and what they were computed from
+	geom geomKey
 	// inTree renders the layer contents as go-app elements, where there
 	// is no DOM to draw them into (server-side rendering and tests of
 	// whole pages).

@@ -86,15 +86,80 @@ func (c *mapCanvas) renderMinimap() app.UI {
 		))
 }
 
-// bounds is SnapshotBounds of the snapshot shown, computed once per
-// snapshot: edge paths make it tens of thousands of points.
+// bounds is SnapshotBounds of the snapshot shown, computed anew only when
+// the geometry changed: edge paths make it tens of thousands of points.
 func (c *mapCanvas) bounds() Rect {
 	key := drawKey{nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes),
 		edges: unsafe.SliceData(c.Snapshot.Edges), nEdges: len(c.Snapshot.Edges), version: c.Snapshot.Version}
-	if !c.boundsOK || c.boundsKey != key {
-		c.boundsRect, c.boundsKey, c.boundsOK = SnapshotBounds(c.Snapshot), key, true
+	if c.geom.ok && c.geom.key == key {
+		return c.geom.rect
 	}
-	return c.boundsRect
+	if !c.geom.ok || !c.geom.same(c.Snapshot) {
+		c.geom.remember(c.Snapshot)
+		c.geom.rect = SnapshotBounds(c.Snapshot)
+	}
+	c.geom.key, c.geom.ok = key, true
+	return c.geom.rect
+}
+
+// geomKey is what SnapshotBounds reads of a snapshot, by identity: a live
+// diff that changes figures keeps the position pointers and path arrays
+// of the snapshot before it, so comparing them is enough to know that the
+// bounds did not change.
+type geomKey struct {
+	key   drawKey
+	rect  Rect
+	ok    bool
+	nodes []nodeGeom
+	paths []pathGeom
+}
+
+type nodeGeom struct {
+	pos  *graph.Point
+	w, h float64
+	kind graph.NodeKind
+	name string
+}
+
+type pathGeom struct {
+	data *graph.Point
+	n    int
+}
+
+func nodeGeomOf(n *graph.Node) nodeGeom {
+	return nodeGeom{pos: n.Pos, w: n.Width, h: n.Height, kind: n.Kind, name: n.Name}
+}
+
+// same reports whether s has the geometry remembered.
+func (g *geomKey) same(s graph.Snapshot) bool {
+	if len(s.Nodes) != len(g.nodes) || len(s.Edges) != len(g.paths) {
+		return false
+	}
+	for i := range s.Nodes {
+		if nodeGeomOf(&s.Nodes[i]) != g.nodes[i] {
+			return false
+		}
+	}
+	for i := range s.Edges {
+		p := s.Edges[i].Path
+		if (pathGeom{unsafe.SliceData(p), len(p)}) != g.paths[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// remember records the geometry of s.
+func (g *geomKey) remember(s graph.Snapshot) {
+	g.nodes = g.nodes[:0]
+	for i := range s.Nodes {
+		g.nodes = append(g.nodes, nodeGeomOf(&s.Nodes[i]))
+	}
+	g.paths = g.paths[:0]
+	for i := range s.Edges {
+		p := s.Edges[i].Path
+		g.paths = append(g.paths, pathGeom{unsafe.SliceData(p), len(p)})
+	}
 }
 
 // miniDotsClass is the class of the minimap's <g> of node dots.

@@ -117,3 +117,37 @@ func TestMinimap_drawMatchesFresh(t *testing.T) {
 		t.Errorf("one health change: %+v, DOM operations %v, want one update with one operation", st, dom.ops)
 	}
 }
+
+// TestMapCanvas_bounds_followGeometry checks that the bounds kept between
+// snapshots follow a moved node and a new edge path, and stay for a
+// figures-only update.
+func TestMapCanvas_bounds_followGeometry(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = sampleSnapshot()
+	want := SnapshotBounds(c.Snapshot)
+	if got := c.bounds(); got != want {
+		t.Fatalf("bounds %+v, want %+v", got, want)
+	}
+	next := c.Snapshot
+	next.Version++
+	next.Nodes = slices.Clone(next.Nodes)
+	next.Nodes[0].Stats.Rate++
+	c.Snapshot = next
+	if got := c.bounds(); got != want {
+		t.Errorf("figures-only update: bounds %+v, want %+v", got, want)
+	}
+	next.Version++
+	next.Nodes = slices.Clone(next.Nodes)
+	next.Nodes[0].Pos = &graph.Point{X: 5000, Y: 3000}
+	c.Snapshot = next
+	if got, want := c.bounds(), SnapshotBounds(next); got != want || got.X+got.W < 5000 {
+		t.Errorf("moved node: bounds %+v, want %+v", got, want)
+	}
+	next.Version++
+	next.Edges = slices.Clone(next.Edges)
+	next.Edges[0].Path = []graph.Point{{X: -900, Y: -900}, {X: 0, Y: 0}, {X: 1, Y: 1}, {X: 300, Y: 272}}
+	c.Snapshot = next
+	if got, want := c.bounds(), SnapshotBounds(next); got != want || got.X > -900 {
+		t.Errorf("new path: bounds %+v, want %+v", got, want)
+	}
+}
