@@ -273,8 +273,29 @@ func (p *parser) str(dst *string) error {
 	if err != nil {
 		return err
 	}
-	*dst = string(b)
+	*dst = intern(b)
 	return nil
+}
+
+// common are the short strings that recur in every message (kinds,
+// health, exemplar roles, source kinds), which intern returns without
+// allocating.
+var common = [...]string{
+	string(HealthOK), string(HealthDegraded), string(HealthFailing),
+	string(NodeService), string(NodeDatabase), string(NodeMessaging), string(NodeExternal), string(NodeUser), string(NodeGroup),
+	string(EdgeRPC), "slowest", "error", "typical", "otlp", "zipkin", "jaeger", "tempo", "prometheus", "demo",
+}
+
+// intern returns b as a string, one of common when it is one.
+func intern(b []byte) string {
+	if len(b) <= 10 {
+		for _, c := range common {
+			if string(b) == c {
+				return c
+			}
+		}
+	}
+	return string(b)
 }
 
 // strs reads an array of strings (null is nil, [] an empty slice).
