@@ -33,14 +33,18 @@ type GroupBox struct {
 // one, otherwise the group ID.
 func GroupBoxes(s graph.Snapshot) []GroupBox {
 	names := map[string]string{}
-	for _, n := range s.Nodes {
-		if n.Kind == graph.NodeGroup {
-			names[n.ID] = nodeLabel(n)
+	for i := range s.Nodes {
+		if n := &s.Nodes[i]; n.Kind == graph.NodeGroup {
+			names[n.ID] = labelOf(n)
 		}
 	}
-	acc := map[string]*boundsAcc{}
-	boxes := map[string]*GroupBox{}
-	for _, n := range s.Nodes {
+	type building struct {
+		box GroupBox
+		acc boundsAcc
+	}
+	boxes := map[string]*building{}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
 		if n.Group == "" || n.Pos == nil || n.Kind == graph.NodeGroup {
 			continue
 		}
@@ -50,21 +54,20 @@ func GroupBoxes(s graph.Snapshot) []GroupBox {
 			if label == "" {
 				label = n.Group
 			}
-			g = &GroupBox{ID: n.Group, Label: label}
+			g = &building{box: GroupBox{ID: n.Group, Label: label}}
 			boxes[n.Group] = g
-			acc[n.Group] = &boundsAcc{}
 		}
-		g.Members = append(g.Members, n.ID)
-		g.Health = worseHealth(g.Health, n.Health)
-		w, h := nodeSize(n)
-		acc[n.Group].add(n.Pos.X-w/2, n.Pos.Y-h/2, n.Pos.X+w/2, n.Pos.Y+h/2)
+		g.box.Members = append(g.box.Members, n.ID)
+		g.box.Health = worseHealth(g.box.Health, n.Health)
+		w, h := nodeSize(*n)
+		g.acc.add(n.Pos.X-w/2, n.Pos.Y-h/2, n.Pos.X+w/2, n.Pos.Y+h/2)
 	}
 	out := make([]GroupBox, 0, len(boxes))
-	for id, g := range boxes {
-		r := acc[id].rect()
-		g.Box = Rect{X: r.X - groupPadding, Y: r.Y - groupPadding - groupHeader, W: r.W + 2*groupPadding, H: r.H + 2*groupPadding + groupHeader}
-		sort.Strings(g.Members)
-		out = append(out, *g)
+	for _, g := range boxes {
+		r := g.acc.rect()
+		g.box.Box = Rect{X: r.X - groupPadding, Y: r.Y - groupPadding - groupHeader, W: r.W + 2*groupPadding, H: r.H + 2*groupPadding + groupHeader}
+		sort.Strings(g.box.Members)
+		out = append(out, g.box)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -3,6 +3,7 @@ package app
 import (
 	"math"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spanmap/spanmap/graph"
@@ -77,11 +78,7 @@ func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
 		})
 		at = append(at, i)
 	}
-	order := make([]int, len(out))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int {
+	worse := func(i, j int) int {
 		a, b := &out[i], &out[j]
 		switch {
 		case a.Score != b.Score:
@@ -94,9 +91,29 @@ func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
 		default:
 			return strings.Compare(a.ID, b.ID)
 		}
-	})
-	if limit > 0 && len(order) > limit {
-		order = order[:limit]
+	}
+	var order []int
+	if limit > 0 && len(out) > limit {
+		// The worst limit of them, kept sorted: a large map has hundreds
+		// of failing edges and lists ten.
+		order = make([]int, 0, limit+1)
+		for i := range out {
+			if len(order) == limit && worse(i, order[limit-1]) >= 0 {
+				continue
+			}
+			// After the ones that rank the same: the order of a stable sort.
+			at := sort.Search(len(order), func(k int) bool { return worse(i, order[k]) < 0 })
+			order = slices.Insert(order, at, i)
+			if len(order) > limit {
+				order = order[:limit]
+			}
+		}
+	} else {
+		order = make([]int, len(out))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, worse)
 	}
 	// The labels of the nodes the kept edges join (the last node with an
 	// ID, as a map from every ID would hold).
