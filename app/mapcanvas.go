@@ -49,6 +49,9 @@ type mapCanvas struct {
 	batch   *batchDOM // the browser DOM the layers are drawn into
 	// the bounds of the snapshot and what they were computed from
 	geom geomKey
+	// found are the layer elements and the minimap's dots element, as
+	// found in the page (find)
+	found [len(layerClasses) + 1]app.Value
 	// inTree renders the layer contents as go-app elements, where there
 	// is no DOM to draw them into (server-side rendering and tests of
 	// whole pages).

@@ -95,7 +95,7 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 	root := ctx.JSSrc()
 	var parents [len(layerClasses)]app.Value
 	for i, cls := range layerClasses {
-		p := root.Call("querySelector", "g."+cls)
+		p := c.find(root, i, "g."+cls)
 		if !p.Truthy() {
 			return // not in a browser, or not drawn yet
 		}
@@ -125,11 +125,24 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 	}
 }
 
+// find returns the element under root that sel selects: the one found
+// before, numbered i, while it is still in the page (go-app keeps its
+// elements while it updates them in place), else a new search. Searching
+// for the minimap's dots means walking the thousands of map elements
+// before them.
+func (c *mapCanvas) find(root app.Value, i int, sel string) app.Value {
+	if v := c.found[i]; v != nil && v.Truthy() && v.Get("isConnected").Bool() {
+		return v
+	}
+	c.found[i] = root.Call("querySelector", sel)
+	return c.found[i]
+}
+
 // drawMinimapIn draws the minimap's dots into its <g> under root, and
 // forgets them when the minimap is not shown. It reports whether it drew.
 func (c *mapCanvas) drawMinimapIn(root app.Value) bool {
 	l := &c.layers
-	g := root.Call("querySelector", "g."+miniDotsClass)
+	g := c.find(root, len(layerClasses), "g."+miniDotsClass)
 	if l.miniParent != nil && (!g.Truthy() || !l.miniParent.Equal(g)) {
 		c.batch.forget(l.miniParent, l.mini.order)
 		l.mini, l.miniParent = layerSync{}, nil
@@ -165,5 +178,5 @@ const layersMeasure = "spanmap-draw-layers"
 
 // resetLayers forgets what was drawn (the canvas left the page).
 func (c *mapCanvas) resetLayers() {
-	c.layers, c.batch = mapLayers{}, nil
+	c.layers, c.batch, c.found = mapLayers{}, nil, [len(layerClasses) + 1]app.Value{}
 }
