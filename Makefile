@@ -39,7 +39,10 @@ test: lint wasm
 
 ## bench: Go benchmarks with the figures quoted in README.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./graph/... ./server/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./graph/... ./server/... ./app/
+	# the browser's hot path compiled to WebAssembly, run by Node
+	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' \
+		-bench 'MapCanvas_liveUpdate|DecodeMessage/DecodeMessage|Apply' -benchmem ./app/ ./graph/
 
 ## e2e: integration tests against real backends (a real Jaeger v2 built from the module proxy).
 e2e: build
