@@ -92,45 +92,21 @@ func startEmbedSetup(t *testing.T) *embedSetup {
 	cfg.Embed.Key = embedSigningKey
 	cfg.Embed.FrameAncestors = []string{"'self'", hostBase}
 	s := startServer(t, cfg)
+	s.bearer = embedAdmin
 	return &embedSetup{s: s, feed: newFeeder(t, s.otlp), host: host, hostBase: hostBase}
 }
 
 // graph fetches the graph of a View with the bearer token.
 func (e *embedSetup) graph(t *testing.T, query string) graph.Snapshot {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.s.base+"/api/v1/graph?"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+embedAdmin)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET /api/v1/graph?%s: %v", query, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/v1/graph?%s = %s: %s", query, resp.Status, body)
-	}
-	var snap graph.Snapshot
-	if err := json.Unmarshal(body, &snap); err != nil {
-		t.Fatalf("decode /api/v1/graph?%s: %v", query, err)
-	}
-	return snap
+	return e.s.graph(t, query)
 }
 
 // waitGraph polls the graph of a View until it has the edges.
 func (e *embedSetup) waitGraph(t *testing.T, query string, edges ...string) graph.Snapshot {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		snap := e.graph(t, query)
-		if hasEdges(snap, edges...) {
-			return snap
-		}
-		if time.Now().After(deadline) {
-			n, ed := snapshotIDs(snap)
-			t.Fatalf("graph ?%s: edges %v not there within 20s; nodes %v, edges %v", query, edges, n, ed)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return e.s.waitGraph(t, query, 20*time.Second, fmt.Sprintf("edges %v", edges),
+		func(snap graph.Snapshot) bool { return hasEdges(snap, edges...) })
 }
 
 // mint asks the server for an embed token for a View, as the share dialog

@@ -52,7 +52,10 @@ type liveServer struct {
 	// base is the UI/API root, "http://127.0.0.1:port".
 	base string
 	// otlp is the OTLP/HTTP receiver's host:port.
-	otlp    string
+	otlp string
+	// bearer, when set, is the token graph sends (a server that requires
+	// sign-in).
+	bearer  string
 	stopped bool
 }
 
@@ -102,7 +105,14 @@ func (s *liveServer) stop(t testing.TB) {
 // graph fetches GET /api/v1/graph?query.
 func (s *liveServer) graph(t testing.TB, query string) graph.Snapshot {
 	t.Helper()
-	resp, err := http.Get(s.base + "/api/v1/graph?" + query)
+	req, err := http.NewRequest(http.MethodGet, s.base+"/api/v1/graph?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+s.bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET /api/v1/graph?%s: %v", query, err)
 	}
