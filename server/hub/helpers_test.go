@@ -233,9 +233,15 @@ type client struct {
 
 func (e *env) dial(opts *websocket.DialOptions) *client {
 	e.t.Helper()
+	return e.dialURL(e.url, opts)
+}
+
+// dialURL connects a client to the websocket at url.
+func (e *env) dialURL(url string, opts *websocket.DialOptions) *client {
+	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, _, err := websocket.Dial(ctx, e.url, opts)
+	conn, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		e.t.Fatalf("dial: %v", err)
 	}

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -22,16 +21,7 @@ func (e *env) dialLimited(lim Limit, opts *websocket.DialOptions) *client {
 		e.h.ServeHTTP(w, r.WithContext(WithLimit(r.Context(), lim)))
 	}))
 	e.t.Cleanup(ts.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http"), opts)
-	if err != nil {
-		e.t.Fatalf("dial: %v", err)
-	}
-	conn.SetReadLimit(-1)
-	c := &client{t: e.t, conn: conn, changed: make(chan struct{}, 1), done: make(chan struct{})}
-	e.t.Cleanup(c.close)
-	return c
+	return e.dialURL("ws"+strings.TrimPrefix(ts.URL, "http"), opts)
 }
 
 // closed waits until c's connection ends and returns its close status
