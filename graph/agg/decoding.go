@@ -46,34 +46,30 @@ const (
 	decodeBinChunk       = 8192
 )
 
+// carve returns the next n values of *buf, with no room beyond them,
+// making *buf a new chunk of max(n, chunk) values when it has fewer left.
+func carve[T any](buf *[]T, n, chunk int) []T {
+	if len(*buf) < n {
+		*buf = make([]T, max(n, chunk))
+	}
+	out := (*buf)[:n:n]
+	*buf = (*buf)[n:]
+	return out
+}
+
 // takeSources returns an empty slice with room for exactly n sources.
 func (d *decoder) takeSources(n int) []string {
-	if len(d.srcs) < n {
-		d.srcs = make([]string, max(n, min(decodeSourceChunk, len(d.b))))
-	}
-	out := d.srcs[:0:n]
-	d.srcs = d.srcs[n:]
-	return out
+	return carve(&d.srcs, n, min(decodeSourceChunk, len(d.b)))[:0]
 }
 
 // takeCandidates returns n zero candidates, with no room beyond them.
 func (d *decoder) takeCandidates(n int) []Candidate {
-	if len(d.cands) < n {
-		d.cands = make([]Candidate, max(n, min(decodeCandidateChunk, len(d.b)/20)))
-	}
-	out := d.cands[:n:n]
-	d.cands = d.cands[n:]
-	return out
+	return carve(&d.cands, n, min(decodeCandidateChunk, len(d.b)/20))
 }
 
 // takeBins returns an empty slice with room for exactly n bin words.
 func (d *decoder) takeBins(n int) []uint32 {
-	if len(d.words) < n {
-		d.words = make([]uint32, max(n, min(decodeBinChunk, len(d.b))))
-	}
-	out := d.words[:0:n]
-	d.words = d.words[n:]
-	return out
+	return carve(&d.words, n, min(decodeBinChunk, len(d.b)))[:0]
 }
 
 var errTruncated = errors.New("truncated input")
