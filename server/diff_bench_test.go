@@ -65,12 +65,7 @@ func benchHistory(b *testing.B, dir string, now time.Time) *agg.Aggregator {
 			benchTraffic(mem, m, 1, &seq)
 		}
 	}
-	opt := history.DefaultOptions()
-	opt.Retention = 15 * 24 * time.Hour
-	st, err := history.Open(dir, opt)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openBenchStore(b, dir)
 	defer st.Close()
 	for h := now.Add(-14 * 24 * time.Hour).Truncate(time.Hour); h.Before(day); h = h.Add(time.Hour) {
 		if _, err := st.WriteMinutes(src, h, h.Add(time.Minute)); err != nil {
@@ -86,6 +81,18 @@ func benchHistory(b *testing.B, dir string, now time.Time) *agg.Aggregator {
 	return mem
 }
 
+// openBenchStore opens the store in dir with 15 days of retention.
+func openBenchStore(b *testing.B, dir string) *history.Store {
+	b.Helper()
+	opt := history.DefaultOptions()
+	opt.Retention = 15 * 24 * time.Hour
+	st, err := history.Open(dir, opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
 // BenchmarkDiff_sevenDays times the comparison of the last seven days of a
 // 1,000-edge map with the seven days before (each range: 6 days of hour
 // rollups, a day of minute rollups or older hours, and for b the last hour
@@ -97,12 +104,7 @@ func BenchmarkDiff_sevenDays(b *testing.B) {
 	dir := b.TempDir()
 	now := time.Now()
 	mem := benchHistory(b, dir, now)
-	opt := history.DefaultOptions()
-	opt.Retention = 15 * 24 * time.Hour
-	st, err := history.Open(dir, opt)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openBenchStore(b, dir) // opened anew: nothing read is cached
 	defer st.Close()
 	tl := newTimeline(mem, func() time.Time { return now })
 	tl.useStore(st)
