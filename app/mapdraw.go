@@ -424,7 +424,8 @@ type nodeParts struct {
 	badge  [4]velem // the badge, by health (badgeIndex)
 	badgeT string   // the badge's transform
 	kind   string   // the node's kind class
-	gen    uint32
+	// virtual is the class of the kinds not instrumented, or ""
+	virtual string
 }
 
 // nodePartsIn is what a node's parts are made from.
@@ -470,6 +471,9 @@ func (d *drawing) parts(n *graph.Node, x *nodeEntry, collapsible bool) *nodePart
 		kind = graph.NodeService
 	}
 	p.kind = "kind-" + string(kind)
+	if kind.IsVirtual() {
+		p.virtual = "virtual"
+	}
 	p.static = []velem{
 		elem("title").withText(nodeTitle(*n, collapsible)),
 		elem("path", attr("class", "node-shape"), attr("d", outline)),
@@ -497,13 +501,9 @@ func (d *drawing) node(n *graph.Node, x *nodeEntry) velem {
 	p := d.parts(n, x, collapsible)
 	st := HealthStyleOf(n.Health)
 	sel, near := d.state(n.ID)
-	virtual := ""
-	if graph.NodeKind(p.kind[len("kind-"):]).IsVirtual() {
-		virtual = "virtual"
-	}
 	attrs := make([]vattr, 0, 4)
 	attrs = append(attrs,
-		attr("class", classes("node", p.kind, st.Class, virtual, d.highlights.Nodes[n.ID], sel, near)),
+		attr("class", classes("node", p.kind, st.Class, p.virtual, d.highlights.Nodes[n.ID], sel, near)),
 		attr("data-node-id", n.ID))
 	if collapsible {
 		attrs = append(attrs, attr("data-group-id", n.ID))

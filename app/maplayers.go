@@ -39,14 +39,20 @@ type drawKey struct {
 	showLabels bool
 }
 
-// drawKey returns the key of what c shows now.
-func (c *mapCanvas) drawKey() drawKey {
+// snapshotKey is the part of drawKey that names the snapshot shown.
+func (c *mapCanvas) snapshotKey() drawKey {
 	return drawKey{
 		nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes),
 		edges: unsafe.SliceData(c.Snapshot.Edges), nEdges: len(c.Snapshot.Edges),
-		version: c.Snapshot.Version, collapsed: c.collapseGen,
-		selected: c.Selected, labels: c.Labels, showLabels: c.vp.ShowLabels(),
+		version: c.Snapshot.Version,
 	}
+}
+
+// drawKey returns the key of what c shows now.
+func (c *mapCanvas) drawKey() drawKey {
+	k := c.snapshotKey()
+	k.collapsed, k.selected, k.labels, k.showLabels = c.collapseGen, c.Selected, c.Labels, c.vp.ShowLabels()
+	return k
 }
 
 // drawLayers brings the layer elements parents (in layerClasses order) up
@@ -162,7 +168,7 @@ func (c *mapCanvas) drawMinimapIn(root app.Value) bool {
 // call.
 func (c *mapCanvas) drawMinimap(dom domOps, parent domRef) (syncStats, bool) {
 	l := &c.layers
-	key := drawKey{nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes), version: c.Snapshot.Version}
+	key := c.snapshotKey()
 	if l.miniKey == key && l.mini.parent != nil && dom.same(l.mini.parent, parent) {
 		return syncStats{}, false
 	}

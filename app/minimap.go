@@ -89,8 +89,7 @@ func (c *mapCanvas) renderMinimap() app.UI {
 // bounds is SnapshotBounds of the snapshot shown, computed anew only when
 // the geometry changed: edge paths make it tens of thousands of points.
 func (c *mapCanvas) bounds() Rect {
-	key := drawKey{nodes: unsafe.SliceData(c.Snapshot.Nodes), nNodes: len(c.Snapshot.Nodes),
-		edges: unsafe.SliceData(c.Snapshot.Edges), nEdges: len(c.Snapshot.Edges), version: c.Snapshot.Version}
+	key := c.snapshotKey()
 	if c.geom.ok && c.geom.key == key {
 		return c.geom.rect
 	}
