@@ -39,6 +39,7 @@ func (p *embedPage) OnMount(ctx app.Context) {
 	p.theme, p.labels = loadPrefs(ctx)
 	applyTheme(p.theme)
 	ctx.Page().SetTitle("spanmap")
+	p.s.canvasOf = p.newCanvas
 	p.s.start(ctx)
 	ctx.Handle(actionSelect, p.handleSelect)
 }
@@ -59,8 +60,8 @@ func (p *embedPage) handleSelect(ctx app.Context, a app.Action) {
 	}
 }
 
-// Render draws the embedded map.
-func (p *embedPage) Render() app.UI {
+// newCanvas returns the map canvas as the page would render it now.
+func (p *embedPage) newCanvas() *mapCanvas {
 	canvas := newMapCanvas()
 	canvas.Snapshot = p.s.shown
 	canvas.Selected = p.selected
@@ -68,6 +69,13 @@ func (p *embedPage) Render() app.UI {
 	canvas.Highlights = p.s.highlights
 	canvas.FitKey = p.s.shownView
 	canvas.Compact = true
+	canvas.Handle = &p.s.canvas
+	return canvas
+}
+
+// Render draws the embedded map.
+func (p *embedPage) Render() app.UI {
+	canvas := p.newCanvas()
 
 	l := newLiveStatus()
 	l.Paused = p.s.paused

@@ -162,6 +162,13 @@ type edgeIn struct {
 	selected, near             bool
 }
 
+func (a edgeIn) same(b edgeIn) bool {
+	return sameStr(a.id, b.id) && sameStr(a.op, b.op) && sameStr(a.path, b.path) &&
+		sameStr(a.fromID, b.fromID) && sameStr(a.fromLabel, b.fromLabel) && sameStr(a.toLabel, b.toLabel) &&
+		sameStr(a.kind, b.kind) && sameStr(a.health, b.health) && a.width == b.width &&
+		sameStr(a.hl, b.hl) && a.selected == b.selected && a.near == b.near
+}
+
 // nodeIn is what a node's description is made from.
 type nodeIn struct {
 	id, name, namespace string
@@ -176,6 +183,13 @@ type nodeIn struct {
 	collapsible         bool
 }
 
+func (a nodeIn) same(b nodeIn) bool {
+	return sameStr(a.id, b.id) && sameStr(a.name, b.name) && sameStr(a.namespace, b.namespace) &&
+		sameStr(a.kind, b.kind) && sameStr(a.health, b.health) && a.pos == b.pos && a.w == b.w && a.h == b.h &&
+		a.calls == b.calls && a.rate == b.rate && a.errRate == b.errRate && sameStr(a.hl, b.hl) &&
+		a.selected == b.selected && a.near == b.near && a.collapsible == b.collapsible
+}
+
 // labelIn is what an edge label is made from: the figure shown, not its
 // text, so that a label whose figure did not change is not formatted.
 type labelIn struct {
@@ -184,4 +198,8 @@ type labelIn struct {
 	at     graph.Point
 	health graph.Health
 	near   bool
+}
+
+func (a labelIn) same(b labelIn) bool {
+	return sameStr(a.mode, b.mode) && a.figure == b.figure && a.at == b.at && sameStr(a.health, b.health) && a.near == b.near
 }

@@ -32,6 +32,9 @@ type mapCanvas struct {
 	FitKey string
 	// Compact hides the legend (embed mode shows it folded).
 	Compact bool
+	// Handle, when set, reaches this canvas while it is mounted, for
+	// its page to draw live updates at once (canvasHandle).
+	Handle *canvasHandle
 
 	vp          Viewport
 	fittedKey   string
@@ -85,6 +88,7 @@ func newMapCanvas() *mapCanvas {
 // and registers the canvas actions.
 func (c *mapCanvas) OnMount(ctx app.Context) {
 	c.ctx, c.mounted = ctx, true
+	c.Handle.attach(c)
 	c.measure(ctx)
 	c.autoFit()
 	ctx.Defer(c.flushLayers)
@@ -115,6 +119,7 @@ func (c *mapCanvas) OnMount(ctx app.Context) {
 // OnDismount releases the wheel listener and forgets the drawn layers.
 func (c *mapCanvas) OnDismount() {
 	c.mounted = false
+	c.Handle.detach(c)
 	c.resetLayers()
 	if c.wheel != nil {
 		c.wheel.Release()

@@ -23,6 +23,8 @@ type mapLayers struct {
 	miniDots   slots[memo[miniDotIn]]
 	miniKey    drawKey
 	miniParent app.Value
+	// version is the snapshot version last written on the map's <svg>
+	version uint64
 }
 
 // drawKey is what the layer contents depend on. Snapshots are immutable
@@ -123,6 +125,11 @@ func (c *mapCanvas) flushLayers(ctx app.Context) {
 	}
 	flushStart := perfNow()
 	ops := c.batch.flush()
+	if v := c.Snapshot.Version; drew && v != c.layers.version {
+		// The version drawn, for tests and embedders to wait on.
+		parents[0].Get("ownerSVGElement").Call("setAttribute", attrVersion, formatUint(v))
+		c.layers.version = v
+	}
 	if drew {
 		perfMeasure(measureFlush, flushStart)
 		// A User Timing entry, for browser profiles and the figures
@@ -178,6 +185,10 @@ func (c *mapCanvas) drawMinimap(dom domOps, parent domRef) (syncStats, bool) {
 	l.miniKey = key
 	return st, true
 }
+
+// attrVersion is the map <svg> attribute that holds the version of the
+// snapshot whose layers are drawn.
+const attrVersion = "data-version"
 
 // layersMeasure names the performance entry of each draw of the layers.
 const layersMeasure = "spanmap-draw-layers"

@@ -44,6 +44,7 @@ func (p *mapPage) OnMount(ctx app.Context) {
 	applyTheme(p.theme)
 	ctx.Page().SetTitle("spanmap")
 	p.s.onTick = p.historyTick
+	p.s.canvasOf = p.newCanvas
 	p.s.start(ctx)
 	p.syncHistory(ctx, time.Now())
 	ctx.Handle(actionHistory, p.handleHistory)
@@ -216,19 +217,25 @@ func (p *mapPage) renderControls() app.UI {
 	return c
 }
 
-func (p *mapPage) renderMap() []app.UI {
+// newCanvas returns the map canvas as the page would render it now.
+func (p *mapPage) newCanvas() *mapCanvas {
 	canvas := newMapCanvas()
 	canvas.Snapshot = p.s.shown
 	canvas.Selected = p.selected
 	canvas.Labels = p.labels
 	canvas.Highlights = p.s.highlights
 	canvas.FitKey = p.fitKey()
+	canvas.Handle = &p.s.canvas
 	if p.comparing() {
 		canvas.Snapshot = p.cmp.val.Graph
 		canvas.Highlights = CompareHighlights(p.cmp.val)
 		canvas.FitKey = "compare|" + canvas.FitKey
 	}
-	out := []app.UI{canvas}
+	return canvas
+}
+
+func (p *mapPage) renderMap() []app.UI {
+	out := []app.UI{p.newCanvas()}
 	if st := p.s.state(); st != stateMap && !p.comparing() {
 		e := newEmptyState()
 		e.State = st

@@ -1,5 +1,7 @@
 package app
 
+import "unsafe"
+
 // slots keeps one entry per element of a list sorted by ID (the edges or
 // the nodes of the drawing) from one draw to the next. While the list has
 // the same IDs in the same order as in the last draw, which is what a live
@@ -79,15 +81,30 @@ func (s *slots[E]) done() {
 }
 
 // memo is one remembered description and what it was made from.
-type memo[K comparable] struct {
+type memo[K memoKey[K]] struct {
 	in K
 	el velem
 	ok bool
 }
 
+// memoKey is what a description is remembered by: same is ==, written
+// out so that strings sharing their bytes (IDs, names and paths kept from
+// one snapshot to the next) compare without a call to the runtime, which
+// in WebAssembly costs more than the rest of the comparison.
+type memoKey[K any] interface {
+	comparable
+	same(K) bool
+}
+
+// sameStr is a == b, without a runtime call when a and b share their
+// bytes.
+func sameStr[S ~string](a, b S) bool {
+	return len(a) == len(b) && (unsafe.StringData(string(a)) == unsafe.StringData(string(b)) || a == b)
+}
+
 // get returns the remembered description when it was made from in.
 func (m *memo[K]) get(in K) (velem, bool) {
-	if m == nil || !m.ok || m.in != in {
+	if m == nil || !m.ok || !m.in.same(in) {
 		return velem{}, false
 	}
 	return m.el, true

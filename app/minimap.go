@@ -172,6 +172,10 @@ type miniDotIn struct {
 	bounds        Rect
 }
 
+func (a miniDotIn) same(b miniDotIn) bool {
+	return a.pos == b.pos && sameStr(a.health, b.health) && a.scale == b.scale && a.ox == b.ox && a.oy == b.oy && a.bounds == b.bounds
+}
+
 // minimapDotsOf returns the dots of the nodes that have a position, keyed
 // by node ID, reusing the descriptions kept in cache (which may be nil) of
 // the dots whose node neither moved nor changed health.

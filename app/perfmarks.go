@@ -36,7 +36,7 @@ func perfNow() float64 {
 	if !app.IsClient {
 		return 0
 	}
-	return app.Window().Get("performance").Call("now").Float()
+	return perfJS()[0].Invoke().Float()
 }
 
 // perfMeasure records a User Timing measure named name from start (a
@@ -45,7 +45,22 @@ func perfMeasure(name string, start float64) {
 	if !app.IsClient {
 		return
 	}
-	app.Window().Get("performance").Call("measure", name, map[string]any{"start": start})
+	perfJS()[1].Invoke(name, start)
+}
+
+// perfFuncs are performance.now and a performance.measure from a start
+// time, as JavaScript functions of their own: a live update records a
+// dozen measures, and going through window.performance and an options
+// object made from Go each time costs several calls into JavaScript.
+var perfFuncs [2]app.Value
+
+func perfJS() [2]app.Value {
+	if perfFuncs[0] == nil {
+		fs := app.Window().Get("Function").New(`const p = performance;
+return [() => p.now(), (name, start) => { p.measure(name, {start}); }];`).Invoke()
+		perfFuncs = [2]app.Value{fs.Index(0), fs.Index(1)}
+	}
+	return perfFuncs
 }
 
 // handledAt is when the latest message that changed the map was handled,

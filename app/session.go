@@ -32,6 +32,11 @@ type session struct {
 	// onTick, when set, runs on every clock tick after the session's own
 	// work (the map page's replay and history panels).
 	onTick func(ctx app.Context, now time.Time)
+	// canvasOf, when set, returns the map canvas the owning page would
+	// render now; canvas reaches the mounted one. A live update is drawn
+	// on the map as soon as it is applied (canvasHandle.drawNow).
+	canvasOf func() *mapCanvas
+	canvas   canvasHandle
 	// sparkBase is the sparkline API URL (with the token), set by start.
 	sparkBase string
 	// page is the page URL at start, for API addresses.
@@ -178,6 +183,9 @@ func (s *session) onMessage(ctx app.Context, m graph.Message) {
 		start := perfNow()
 		s.show(time.Now())
 		perfMeasure(measureChanges, start)
+		if s.canvasOf != nil {
+			s.canvas.drawNow(s.canvasOf())
+		}
 		handledAt = perfNow()
 	}
 }

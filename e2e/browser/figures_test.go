@@ -13,14 +13,14 @@ import (
 )
 
 // perfScript records, in every document of the tab, when the map first
-// has a node, when each stream message arrives (before the app reads it)
-// and when each map version is rendered. The status bar shows the version
-// of the snapshot drawn; go-app updates it and the map in the same frame,
-// so the mutation that changes it marks the map's update. paint is taken
-// after the next animation frame.
+// has a node, when each stream message arrives (before the app reads it),
+// when the map's layers show each version (the map <svg>'s data-version
+// attribute) and when the rest of the page does (the status bar shows the
+// version; go-app updates it on its next frame). paint is taken after the
+// next animation frame.
 const perfScript = `(() => {
 	if (window.spanmapPerf) return;
-	const perf = window.spanmapPerf = {firstNode: 0, msgs: [], rendered: [], longTasks: []};
+	const perf = window.spanmapPerf = {firstNode: 0, msgs: [], rendered: [], drawn: [], longTasks: []};
 	try {
 		new PerformanceObserver(list => {
 			for (const e of list.getEntries()) perf.longTasks.push({t: e.startTime, d: e.duration});
@@ -38,6 +38,16 @@ const perfScript = `(() => {
 			requestAnimationFrame(() => setTimeout(() => { rec.paint = performance.now(); }, 0));
 		}
 	}).observe(document, {subtree: true, childList: true, characterData: true});
+	new MutationObserver(records => {
+		for (const r of records) {
+			const v = +r.target.getAttribute('data-version');
+			if (r.target.matches('svg.map-svg') && v) {
+				const rec = {v, t: performance.now(), paint: 0};
+				perf.drawn.push(rec);
+				requestAnimationFrame(() => setTimeout(() => { rec.paint = performance.now(); }, 0));
+			}
+		}
+	}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-version']});
 	const WS = window.WebSocket;
 	function Recorded(url, protocols) {
 		const ws = protocols === undefined ? new WS(url) : new WS(url, protocols);
@@ -71,11 +81,9 @@ type perfRecord struct {
 		T     float64 `json:"t"`
 		Bytes int     `json:"bytes"`
 	} `json:"msgs"`
-	Rendered []struct {
-		V     uint64  `json:"v"`
-		T     float64 `json:"t"`
-		Paint float64 `json:"paint"`
-	} `json:"rendered"`
+	// Rendered are the page's updates (the status bar), Drawn the map's.
+	Rendered []rendered `json:"rendered"`
+	Drawn    []rendered `json:"drawn"`
 	// LongTasks are the main-thread tasks over 50 ms.
 	LongTasks []struct {
 		T float64 `json:"t"`
@@ -95,6 +103,24 @@ type perfRecord struct {
 		T float64 `json:"t"`
 		D float64 `json:"d"`
 	} `json:"steps"`
+}
+
+// rendered is when the page or the map first showed version V, and the
+// frame after.
+type rendered struct {
+	V     uint64  `json:"v"`
+	T     float64 `json:"t"`
+	Paint float64 `json:"paint"`
+}
+
+// renderedAt returns the render of version v in rs.
+func renderedAt(rs []rendered, v uint64) (rendered, bool) {
+	for _, x := range rs {
+		if x.V == v {
+			return x, true
+		}
+	}
+	return rendered{}, false
 }
 
 // appSteps are the User Timing measures the app records between a
@@ -140,41 +166,56 @@ func measureLoad(p *browserPage, url string) loadFigures {
 	return f
 }
 
-// diffFigures pairs each diff message after version from with the render
-// of the version it made: milliseconds from arrival to the DOM update and
-// to the next frame, the message size, and how long the app took to draw
-// the map layers in between (the rest is decoding, applying, rendering
-// the other components and go-app's own update).
-func diffFigures(r perfRecord, from uint64, steps map[string][]float64) (apply, paint, layers []float64, bytes []int) {
-	rendered := map[uint64]int{}
-	for i, x := range r.Rendered {
-		rendered[x.V] = i
-	}
+// diffSample are the figures of the diffs diffFigures pairs with their
+// renders, in milliseconds from the message's arrival (bytes in KB).
+type diffSample struct {
+	// mapDrawn is to the map's layers showing the diff, page to the rest
+	// of the page showing it, paint to the frame after both.
+	mapDrawn, page, paint []float64
+	// layers is the app's draws of the map layers in between.
+	layers []float64
+	kb     []float64
+}
+
+func (d *diffSample) add(o diffSample) {
+	d.mapDrawn, d.page, d.paint = append(d.mapDrawn, o.mapDrawn...), append(d.page, o.page...), append(d.paint, o.paint...)
+	d.layers, d.kb = append(d.layers, o.layers...), append(d.kb, o.kb...)
+}
+
+// diffFigures pairs each diff message after version from with the draw
+// of the map and the render of the page for the version it made, and
+// adds, per step in steps, how long the app's steps took in between (the
+// rest is waiting for the main thread and go-app's own work).
+func diffFigures(r perfRecord, from uint64, steps map[string][]float64) diffSample {
+	var out diffSample
 	for _, m := range r.Msgs {
 		if m.Type != string(graph.MessageDiff) || m.V <= from {
 			continue
 		}
-		i, ok := rendered[m.V]
-		if !ok {
+		drawn, ok1 := renderedAt(r.Drawn, m.V)
+		page, ok2 := renderedAt(r.Rendered, m.V)
+		if !ok1 || !ok2 {
 			continue
 		}
-		apply = append(apply, r.Rendered[i].T-m.T)
-		if r.Rendered[i].Paint > 0 {
-			paint = append(paint, r.Rendered[i].Paint-m.T)
+		end := max(drawn.T, page.T)
+		out.mapDrawn = append(out.mapDrawn, drawn.T-m.T)
+		out.page = append(out.page, page.T-m.T)
+		if drawn.Paint > 0 && page.Paint > 0 {
+			out.paint = append(out.paint, max(drawn.Paint, page.Paint)-m.T)
 		}
-		bytes = append(bytes, m.Bytes)
+		out.kb = append(out.kb, float64(m.Bytes)/1024)
 		for _, d := range r.Draws {
-			if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
-				layers = append(layers, d.D)
+			if d.T >= m.T && d.T+d.D <= drawn.T {
+				out.layers = append(out.layers, d.D)
 				steps[domOps] = append(steps[domOps], float64(d.Ops))
 			}
 		}
 		// The app's steps for this message, and the time before the
 		// first (waiting for the main thread) and after the last.
-		first, last := r.Rendered[i].T, m.T
+		first, last := end, m.T
 		for _, name := range appSteps {
 			for _, d := range r.Steps[name] {
-				if d.T >= m.T && d.T+d.D <= r.Rendered[i].T {
+				if d.T >= m.T && d.T+d.D <= end {
 					steps[name] = append(steps[name], d.D)
 					first, last = min(first, d.T), max(last, d.T+d.D)
 				}
@@ -182,10 +223,10 @@ func diffFigures(r perfRecord, from uint64, steps map[string][]float64) (apply, 
 		}
 		if last > m.T {
 			steps["before the first step"] = append(steps["before the first step"], first-m.T)
-			steps["after the last step"] = append(steps["after the last step"], r.Rendered[i].T-last)
+			steps["after the last step"] = append(steps["after the last step"], end-last)
 		}
 	}
-	return apply, paint, layers, bytes
+	return out
 }
 
 // domOps is the key of diffFigures' steps that counts the DOM operations
@@ -201,14 +242,6 @@ func summary(xs []float64, unit string) string {
 	sort.Float64s(s)
 	q := func(f float64) float64 { return s[int(f*float64(len(s)-1)+0.5)] }
 	return fmt.Sprintf("median %.0f%s, p90 %.0f%s, max %.0f%s (n=%d)", q(0.5), unit, q(0.9), unit, s[len(s)-1], unit, len(s))
-}
-
-func intsToFloats(xs []int) []float64 {
-	out := make([]float64, len(xs))
-	for i, x := range xs {
-		out[i] = float64(x) / 1024
-	}
-	return out
 }
 
 // TestBrowser_figures measures, when SPANMAP_BROWSER_BENCH=1, the time to
@@ -301,58 +334,62 @@ func largeGraph(n, m int) []call {
 }
 
 // diffLoop measures rounds diffs one at a time: it sends a batch of calls
-// made by next, waits until the page has drawn the diff they cause, and
-// only then sends the next batch, so each diff meets an idle page. It
-// logs, per diff, the time from the message's arrival in the page to the
-// updated DOM and to the next frame, the message size, and the time from
-// sending the spans to the drawn map (which includes the wait for the
-// server's next one-second tick).
+// made by next, waits until the map and the page have drawn the diff they
+// cause, and only then sends the next batch, so each diff meets an idle
+// page. It logs, per diff, the time from the message's arrival in the
+// page to the redrawn map, to the updated page and to the next frame, the
+// message size, and the time from sending the spans to the drawn map
+// (which includes the wait for the server's next one-second tick).
 func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*rand.Rand) []call) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
-	var apply, paint, layers, kb, e2e []float64
+	var all diffSample
+	var e2e []float64
 	steps := map[string][]float64{}
+	latest := func(rs []rendered) uint64 {
+		v := uint64(0)
+		for _, x := range rs {
+			v = max(v, x.V)
+		}
+		return v
+	}
 	for range rounds {
 		before := p.perf()
-		drawn := uint64(0)
-		for _, x := range before.Rendered {
-			drawn = max(drawn, x.V)
-		}
+		drawn := max(latest(before.Rendered), latest(before.Drawn))
 		sent := time.Now()
 		f.send(t, next(r))
 		var rec perfRecord
 		p.waitFor(loadTimeout, "the diff is drawn", func() (bool, string) {
 			rec = p.perf()
-			for _, x := range rec.Rendered {
-				if x.V > drawn {
-					return true, ""
-				}
+			if latest(rec.Drawn) > drawn {
+				return true, ""
 			}
 			return false, fmt.Sprintf("drawn version %d, %d messages", drawn, len(rec.Msgs))
 		})
 		e2e = append(e2e, float64(time.Since(sent).Milliseconds()))
-		// Wait for the frame after the update, then pair the diff with
-		// its render.
-		p.waitFor(stepTimeout, "the frame after the diff", func() (bool, string) {
+		// Wait for the page and the frame after both, then pair the
+		// diff with its renders.
+		p.waitFor(stepTimeout, "the page and the frame after the diff", func() (bool, string) {
 			rec = p.perf()
-			x := rec.Rendered[len(rec.Rendered)-1]
-			return x.Paint > 0, fmt.Sprintf("version %d drawn, no frame yet", x.V)
+			m, ok1 := renderedAt(rec.Drawn, latest(rec.Drawn))
+			pg, ok2 := renderedAt(rec.Rendered, m.V)
+			return ok1 && ok2 && m.Paint > 0 && pg.Paint > 0, fmt.Sprintf("map at version %d, page at %d", m.V, latest(rec.Rendered))
 		})
-		a, pt, l, b := diffFigures(rec, drawn, steps)
-		if len(a) == 0 {
-			t.Fatalf("the page drew version %d but got no diff for it: %+v", rec.Rendered[len(rec.Rendered)-1].V, rec.Msgs[len(before.Msgs):])
+		d := diffFigures(rec, drawn, steps)
+		if len(d.mapDrawn) == 0 {
+			t.Fatalf("the page drew version %d but got no diff for it: %+v", latest(rec.Drawn), rec.Msgs[len(before.Msgs):])
 		}
-		apply, paint, kb = append(apply, a...), append(paint, pt...), append(kb, intsToFloats(b)...)
-		layers = append(layers, l...)
+		all.add(d)
 	}
-	t.Logf("%s: diff arrival to DOM updated: %s", t.Name(), summary(apply, " ms"))
-	t.Logf("%s: of which drawing the map layers: %s", t.Name(), summary(layers, " ms"))
+	t.Logf("%s: diff arrival to map redrawn: %s", t.Name(), summary(all.mapDrawn, " ms"))
+	t.Logf("%s: of which drawing the map layers: %s", t.Name(), summary(all.layers, " ms"))
+	t.Logf("%s: diff arrival to whole page updated: %s", t.Name(), summary(all.page, " ms"))
 	for _, name := range append(appSteps, "before the first step", "after the last step") {
 		t.Logf("%s: of which %s: %s", t.Name(), name, summary(steps[name], " ms"))
 	}
 	t.Logf("%s: DOM operations per draw of the map layers: %s", t.Name(), summary(steps[domOps], ""))
-	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(paint, " ms"))
-	t.Logf("%s: diff message size: %s", t.Name(), summary(kb, " KB"))
+	t.Logf("%s: diff arrival to next frame: %s", t.Name(), summary(all.paint, " ms"))
+	t.Logf("%s: diff message size: %s", t.Name(), summary(all.kb, " KB"))
 	t.Logf("%s: spans sent to map drawn (includes the server tick): %s", t.Name(), summary(e2e, " ms"))
 }
 
