@@ -50,77 +50,69 @@ func HotspotScore(errorRate, rate float64) float64 {
 // by HotspotScore (highest first, then by ID), at most limit of them
 // (limit <= 0 means all).
 func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
-	// Rank first, then label only the hotspots kept: a large map has
-	// hundreds of failing edges and lists ten.
-	var out []Hotspot
-	var at []int // index in s.Nodes or s.Edges of each of out
-	for i := range s.Nodes {
-		n := &s.Nodes[i]
-		if n.Stats.Errors <= 0 && n.Stats.ErrorRate <= 0 {
-			continue
-		}
-		out = append(out, Hotspot{
-			Kind: KindNode, ID: n.ID,
-			Score:     HotspotScore(n.Stats.ErrorRate, n.Stats.Rate),
-			ErrorRate: n.Stats.ErrorRate, Rate: n.Stats.Rate, Health: n.Health,
-		})
-		at = append(at, i)
+	// Rank first, then describe only the hotspots kept: a large map has
+	// hundreds of failing edges and lists ten, and a live update ranks
+	// them all again.
+	type candidate struct {
+		score float64
+		kind  string
+		id    string
+		at    int // index in s.Nodes or s.Edges
 	}
-	for i := range s.Edges {
-		e := &s.Edges[i]
-		if e.Errors <= 0 && e.ErrorRate <= 0 {
-			continue
-		}
-		out = append(out, Hotspot{
-			Kind: KindEdge, ID: e.ID,
-			Score:     HotspotScore(e.ErrorRate, e.Rate),
-			ErrorRate: e.ErrorRate, Rate: e.Rate, Health: e.Health,
-		})
-		at = append(at, i)
-	}
-	worse := func(i, j int) int {
-		a, b := &out[i], &out[j]
+	worse := func(a, b *candidate) int {
 		switch {
-		case a.Score != b.Score:
-			if a.Score > b.Score {
+		case a.score != b.score:
+			if a.score > b.score {
 				return -1
 			}
 			return 1
-		case a.Kind != b.Kind:
-			return strings.Compare(a.Kind, b.Kind)
+		case a.kind != b.kind:
+			return strings.Compare(a.kind, b.kind)
 		default:
-			return strings.Compare(a.ID, b.ID)
+			return strings.Compare(a.id, b.id)
 		}
 	}
-	var order []int
-	if limit > 0 && len(out) > limit {
-		// The worst limit of them, kept sorted: a large map has hundreds
-		// of failing edges and lists ten.
-		order = make([]int, 0, limit+1)
-		for i := range out {
-			if len(order) == limit && worse(i, order[limit-1]) >= 0 {
-				continue
-			}
-			// After the ones that rank the same: the order of a stable sort.
-			at := sort.Search(len(order), func(k int) bool { return worse(i, order[k]) < 0 })
-			order = slices.Insert(order, at, i)
-			if len(order) > limit {
-				order = order[:limit]
-			}
+	var kept []candidate
+	if limit > 0 {
+		kept = make([]candidate, 0, limit+1)
+	}
+	consider := func(c candidate) {
+		if limit <= 0 {
+			kept = append(kept, c)
+			return
 		}
-	} else {
-		order = make([]int, len(out))
-		for i := range order {
-			order[i] = i
+		// The worst limit of them, kept sorted, each after the ones that
+		// rank the same: the order of a stable sort.
+		if len(kept) == limit && worse(&c, &kept[limit-1]) >= 0 {
+			return
 		}
-		slices.SortStableFunc(order, worse)
+		at := sort.Search(len(kept), func(k int) bool { return worse(&c, &kept[k]) < 0 })
+		kept = slices.Insert(kept, at, c)
+		if len(kept) > limit {
+			kept = kept[:limit]
+		}
+	}
+	for i := range s.Nodes {
+		n := &s.Nodes[i]
+		if n.Stats.Errors > 0 || n.Stats.ErrorRate > 0 {
+			consider(candidate{HotspotScore(n.Stats.ErrorRate, n.Stats.Rate), KindNode, n.ID, i})
+		}
+	}
+	for i := range s.Edges {
+		e := &s.Edges[i]
+		if e.Errors > 0 || e.ErrorRate > 0 {
+			consider(candidate{HotspotScore(e.ErrorRate, e.Rate), KindEdge, e.ID, i})
+		}
+	}
+	if limit <= 0 {
+		slices.SortStableFunc(kept, func(a, b candidate) int { return worse(&a, &b) })
 	}
 	// The labels of the nodes the kept edges join (the last node with an
 	// ID, as a map from every ID would hold).
 	names := map[string]string{}
-	for _, k := range order {
-		if out[k].Kind == KindEdge {
-			e := &s.Edges[at[k]]
+	for _, c := range kept {
+		if c.kind == KindEdge {
+			e := &s.Edges[c.at]
 			names[e.From], names[e.To] = "", ""
 		}
 	}
@@ -131,18 +123,20 @@ func RankHotspots(s graph.Snapshot, limit int) []Hotspot {
 			}
 		}
 	}
-	ranked := make([]Hotspot, len(order))
-	for i, k := range order {
-		h := out[k]
-		if h.Kind == KindNode {
-			h.Label = nodeLabel(s.Nodes[at[k]])
+	if len(kept) == 0 {
+		return nil
+	}
+	ranked := make([]Hotspot, len(kept))
+	for i, c := range kept {
+		h := Hotspot{Kind: c.kind, ID: c.id, Score: c.score}
+		if c.kind == KindNode {
+			n := &s.Nodes[c.at]
+			h.Label, h.ErrorRate, h.Rate, h.Health = nodeLabel(*n), n.Stats.ErrorRate, n.Stats.Rate, n.Health
 		} else {
-			h.Label = edgeLabel(s.Edges[at[k]], names)
+			e := &s.Edges[c.at]
+			h.Label, h.ErrorRate, h.Rate, h.Health = edgeLabel(*e, names), e.ErrorRate, e.Rate, e.Health
 		}
 		ranked[i] = h
-	}
-	if len(ranked) == 0 {
-		return nil
 	}
 	return ranked
 }

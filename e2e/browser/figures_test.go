@@ -271,7 +271,7 @@ func TestBrowser_figures(t *testing.T) {
 		}
 		logLoads(t, "shop (7 nodes, 6 edges), fresh profile", cold)
 		logLoads(t, "shop (7 nodes, 6 edges), reload", warm)
-		diffLoop(t, p, f, 10, func(r *rand.Rand) []call { return shopCalls() })
+		diffLoop(t, p, f, 0, 10, func(r *rand.Rand) []call { return shopCalls() }, nil)
 		idleLoad(t, p, 10*time.Second)
 	})
 	t.Run("500x2000", func(t *testing.T) {
@@ -290,8 +290,8 @@ func TestBrowser_figures(t *testing.T) {
 		nodes, ids, _ := drawnIDs(snap)
 		p.waitMapEquals(loadTimeout, "the whole large map", nodes, ids, nil)
 		logLoads(t, "500x2000, fresh profile", []loadFigures{l})
-		prof := startProfile(p)
-		diffLoop(t, p, f, 12, func(r *rand.Rand) []call {
+		var prof *pageProfile
+		diffLoop(t, p, f, 20, 12, func(r *rand.Rand) []call {
 			// 10% of the edges get calls, a third of them failing.
 			var out []call
 			for _, i := range r.Perm(len(edges))[:len(edges)/10] {
@@ -299,7 +299,7 @@ func TestBrowser_figures(t *testing.T) {
 				out = append(out, call{from: e.from, to: e.to, fail: r.IntN(3) == 0, dur: time.Duration(5+r.IntN(50)) * time.Millisecond})
 			}
 			return out
-		})
+		}, func() { prof = startProfile(p) })
 		prof.stop(t, "diffs-500x2000")
 		idleLoad(t, p, 10*time.Second)
 	})
@@ -340,10 +340,10 @@ func largeGraph(n, m int) []call {
 // page to the redrawn map, to the updated page and to the next frame, the
 // message size, and the time from sending the spans to the drawn map
 // (which includes the wait for the server's next one-second tick).
-func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*rand.Rand) []call) {
+func diffLoop(t *testing.T, p *browserPage, f *feeder, warm, rounds int, next func(*rand.Rand) []call, warmed func()) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(3, 4))
-	var all diffSample
+	var all, cold diffSample
 	var e2e []float64
 	steps := map[string][]float64{}
 	latest := func(rs []rendered) uint64 {
@@ -353,7 +353,10 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 		}
 		return v
 	}
-	for range rounds {
+	for round := range warm + rounds {
+		if round == warm && warmed != nil {
+			warmed()
+		}
 		before := p.perf()
 		drawn := max(latest(before.Rendered), latest(before.Drawn))
 		sent := time.Now()
@@ -375,11 +378,20 @@ func diffLoop(t *testing.T, p *browserPage, f *feeder, rounds int, next func(*ra
 			pg, ok2 := renderedAt(rec.Rendered, m.V)
 			return ok1 && ok2 && m.Paint > 0 && pg.Paint > 0, fmt.Sprintf("map at version %d, page at %d", m.V, latest(rec.Rendered))
 		})
+		if round < warm {
+			cold.add(diffFigures(rec, drawn, map[string][]float64{}))
+			e2e = e2e[:0]
+			continue
+		}
 		d := diffFigures(rec, drawn, steps)
 		if len(d.mapDrawn) == 0 {
 			t.Fatalf("the page drew version %d but got no diff for it: %+v", latest(rec.Drawn), rec.Msgs[len(before.Msgs):])
 		}
 		all.add(d)
+	}
+	if warm > 0 {
+		t.Logf("%s: the first %d diffs after the page loaded: arrival to map redrawn: %s", t.Name(), warm, summary(cold.mapDrawn, " ms"))
+		t.Logf("%s: the next %d, once the browser has compiled the hot code and the heap has grown:", t.Name(), rounds)
 	}
 	t.Logf("%s: diff arrival to map redrawn: %s", t.Name(), summary(all.mapDrawn, " ms"))
 	t.Logf("%s: of which drawing the map layers: %s", t.Name(), summary(all.layers, " ms"))
