@@ -1,6 +1,11 @@
 package app
 
-import "github.com/spanmap/spanmap/graph"
+import (
+	"slices"
+	"strings"
+
+	"github.com/spanmap/spanmap/graph"
+)
 
 // Highlight classes for recently changed map elements.
 const (
@@ -15,18 +20,28 @@ const (
 // to failing.
 const SpikeMinRise = 0.05
 
-// Changes lists the highlight class of each changed node and edge ID.
+// Changes lists the highlight class of each changed node and edge ID,
+// and the nodes and edges gone since the snapshot before, as they were.
 type Changes struct {
 	Nodes map[string]string
 	Edges map[string]string
+	// GoneNodes and GoneEdges are sorted by ID.
+	GoneNodes []graph.Node
+	GoneEdges []graph.Edge
+	// Gen tells one update's changes from the next one's, even when they
+	// are alike: the map restarts its change animations when it changes.
+	Gen uint64
 }
 
 // Empty reports whether nothing changed.
-func (c Changes) Empty() bool { return len(c.Nodes) == 0 && len(c.Edges) == 0 }
+func (c Changes) Empty() bool {
+	return len(c.Nodes) == 0 && len(c.Edges) == 0 && len(c.GoneNodes) == 0 && len(c.GoneEdges) == 0
+}
 
 // DetectChanges compares two consecutive snapshots of one view: nodes and
 // edges missing from old get ClassNew, those whose errors spiked get
-// ClassSpike. A first snapshot (old without nodes) highlights nothing.
+// ClassSpike, and those of old missing from cur are gone. A first
+// snapshot (old without nodes) highlights nothing.
 func DetectChanges(old, cur graph.Snapshot) Changes {
 	c := Changes{Nodes: map[string]string{}, Edges: map[string]string{}}
 	if len(old.Nodes) == 0 {
@@ -38,7 +53,22 @@ func DetectChanges(old, cur graph.Snapshot) Changes {
 	detect(c.Edges, old.Edges, cur.Edges, edgeKey, func(o, e *graph.Edge) bool {
 		return isSpike(o.ErrorRate, e.ErrorRate, o.Health, e.Health)
 	})
+	c.GoneNodes = gone(old.Nodes, cur.Nodes, nodeKey)
+	c.GoneEdges = gone(old.Edges, cur.Edges, edgeKey)
 	return c
+}
+
+// gone returns the elements of old without an element of cur of the same
+// ID, sorted by ID.
+func gone[T any](old, cur []T, id func(*T) string) []T {
+	var out []T
+	pairs(cur, old, id, func(c, o *T) {
+		if c == nil {
+			out = append(out, *o)
+		}
+	})
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
+	return out
 }
 
 func nodeKey(n *graph.Node) string { return n.ID }

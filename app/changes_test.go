@@ -92,3 +92,27 @@ func TestChanges_Detect_sortedAndUnsorted(t *testing.T) {
 		}
 	}
 }
+
+func TestChanges_Detect_gone(t *testing.T) {
+	old := graph.Snapshot{
+		Nodes: []graph.Node{{ID: "a"}, {ID: "b"}, {ID: "c"}},
+		Edges: []graph.Edge{{ID: "a->b"}, {ID: "a->c"}, {ID: "b->c"}},
+	}
+	cur := graph.Snapshot{
+		Nodes: []graph.Node{{ID: "a"}, {ID: "b"}, {ID: "d"}},
+		Edges: []graph.Edge{{ID: "a->b"}, {ID: "a->d"}},
+	}
+	got := DetectChanges(old, cur)
+	if len(got.GoneNodes) != 1 || got.GoneNodes[0].ID != "c" {
+		t.Errorf("gone nodes %+v, want c", got.GoneNodes)
+	}
+	if len(got.GoneEdges) != 2 || got.GoneEdges[0].ID != "a->c" || got.GoneEdges[1].ID != "b->c" {
+		t.Errorf("gone edges %+v, want a->c and b->c", got.GoneEdges)
+	}
+	if got.Empty() {
+		t.Error("changes with gone elements are empty")
+	}
+	if g := DetectChanges(cur, cur); !g.Empty() {
+		t.Errorf("no change: %+v", g)
+	}
+}

@@ -288,8 +288,10 @@ func (c *mapCanvas) onPointerMove(ctx app.Context, e app.Event) {
 	c.drag.moved = true
 	c.vp = c.vp.Pan(x-c.drag.lastX, y-c.drag.lastY)
 	c.drag.lastX, c.drag.lastY = x, y
-	if g := ctx.JSSrc().Call("querySelector", "g.viewport"); g.Truthy() {
-		g.Call("setAttribute", "transform", c.vp.Transform())
+	// The map's and the effect overlays' viewports.
+	gs := ctx.JSSrc().Call("querySelectorAll", "g.viewport")
+	for i := range gs.Length() {
+		gs.Index(i).Call("setAttribute", "transform", c.vp.Transform())
 	}
 }
 
@@ -329,6 +331,7 @@ func (c *mapCanvas) Render() app.UI {
 	if c.mounted {
 		c.ctx.Defer(c.flushLayers)
 	}
+	layers := c.renderLayers()
 	return app.Div().Class(c.canvasClass()).Body(
 		svgElem("svg").
 			Class("map-svg").
@@ -340,12 +343,30 @@ func (c *mapCanvas) Render() app.UI {
 			On("pointerleave", c.onPointerLeave).
 			Body(
 				markers(),
-				svgElem("g").Class("viewport").Attr("transform", c.vp.Transform()).Body(c.renderLayers()...),
+				svgElem("g").Class("viewport").Attr("transform", c.vp.Transform()).Body(layers[:fxLayer]...),
 			),
+		c.renderFx(layers[fxLayer:]),
 		c.renderZoomControls(),
 		c.renderMinimap(),
 		app.If(!c.Compact, func() app.UI { return newLegend() }),
 	)
+}
+
+// renderFx returns the change effect overlays, each an <svg> over the
+// map with the map's viewport and one effect layer. Their class names one
+// of two alike animations by the parity of the highlights' Gen, so that
+// the animation starts over with each update's changes.
+func (c *mapCanvas) renderFx(layers []app.UI) app.UI {
+	run := "fx-a"
+	if c.Highlights.Gen%2 == 1 {
+		run = "fx-b"
+	}
+	out := make([]app.UI, len(fxOverlays))
+	for i, cls := range fxOverlays {
+		out[i] = svgElem("svg").Class("map-fx", cls, run).Attr("aria-hidden", "true").Body(
+			svgElem("g").Class("viewport").Attr("transform", c.vp.Transform()).Body(layers[i]))
+	}
+	return app.Div().Class("map-fx-overlays").Body(out...)
 }
 
 // renderLayers returns the layer elements: empty, for drawLayers to fill,

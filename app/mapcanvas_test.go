@@ -322,7 +322,7 @@ func TestMapCanvas_Load_inTestEngine(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
-	for i, cls := range layerClasses {
+	for i, cls := range layerClasses[:fxLayer] {
 		if err := app.TestMatch(c, app.TestUIDescriptor{
 			Path:     app.TestPath(0, 0, 1, i),
 			Expected: svgElem("g").Class(cls),
@@ -330,8 +330,24 @@ func TestMapCanvas_Load_inTestEngine(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// Each change effect layer is in an overlay <svg> of its own, with
+	// the map's viewport.
+	for i, cls := range layerClasses[fxLayer:] {
+		for _, want := range []struct {
+			path []int
+			ui   app.UI
+		}{
+			{[]int{0, 1, i}, svgElem("svg").Class("map-fx", fxOverlays[i], "fx-a").Attr("aria-hidden", "true")},
+			{[]int{0, 1, i, 0}, svgElem("g").Class("viewport").Attr("transform", c.vp.Transform())},
+			{[]int{0, 1, i, 0, 0}, svgElem("g").Class(cls)},
+		} {
+			if err := app.TestMatch(c, app.TestUIDescriptor{Path: app.TestPath(want.path...), Expected: want.ui}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
 	if err := app.TestMatch(c, app.TestUIDescriptor{
-		Path:     app.TestPath(0, 1, 0),
+		Path:     app.TestPath(0, 2, 0),
 		Expected: app.Button().Class("icon-button").Title("zoom in (+)").Aria("label", "zoom in").OnClick(c.onZoomIn),
 	}); err != nil {
 		t.Error(err)
@@ -437,6 +453,7 @@ func TestMapCanvas_drawLayers_matchesFresh(t *testing.T) {
 	c := newMapCanvas()
 	c.Snapshot = gridSnapshot(40, 3)
 	m := newTestMap(c)
+	var effects [len(fxOverlays)]int // rounds that drew each change effect
 	for round := range 300 {
 		s := c.Snapshot
 		s.Version++
@@ -489,10 +506,18 @@ func TestMapCanvas_drawLayers_matchesFresh(t *testing.T) {
 		case 4:
 			c.toggleGroup(fmt.Sprintf("ns:ns%d", r.IntN(8)))
 		}
+		// The changes of the update, as the live page highlights them,
+		// or none (they expired).
+		if r.IntN(3) == 0 {
+			c.Highlights = Changes{}
+		} else {
+			c.Highlights = DetectChanges(c.Snapshot, s)
+			c.Highlights.Gen = uint64(round + 1)
+		}
 		c.Snapshot = s
 		m.draw()
 		fresh := newMapCanvas()
-		fresh.Snapshot, fresh.Selected, fresh.Labels = c.Snapshot, c.Selected, c.Labels
+		fresh.Snapshot, fresh.Selected, fresh.Labels, fresh.Highlights = c.Snapshot, c.Selected, c.Labels, c.Highlights
 		for k, v := range c.collapsed {
 			fresh.collapsed[k] = v
 		}
@@ -503,6 +528,53 @@ func TestMapCanvas_drawLayers_matchesFresh(t *testing.T) {
 			if got != want {
 				t.Fatalf("round %d, layer %s: incremental draw\n%s\nfresh draw\n%s", round, layerClasses[i], got, want)
 			}
+			if i >= fxLayer && strings.Contains(got, "data-fx-for") {
+				effects[i-fxLayer]++
+			}
 		}
+	}
+	for i, n := range effects {
+		if n == 0 {
+			t.Errorf("no round drew a %s effect", fxOverlays[i])
+		}
+	}
+}
+
+// TestMapCanvas_drawLayers_changeEffects checks what the effect overlays
+// hold: the path of a spiking edge, the outline of a new node and the last
+// drawn path of a gone edge, each named by data-fx-for.
+func TestMapCanvas_drawLayers_changeEffects(t *testing.T) {
+	old := groupedSnapshot()
+	cur := groupedSnapshot()
+	cur.Edges = slices.DeleteFunc(cur.Edges, func(e graph.Edge) bool { return e.ID == "web->db" })
+	cur.Nodes = append(cur.Nodes, graph.Node{ID: "zeta", Pos: pt(500, 500), Width: 100, Height: 40})
+	for i := range cur.Edges {
+		if cur.Edges[i].ID == "orders->db" {
+			cur.Edges[i].ErrorRate, cur.Edges[i].Health = 0.5, graph.HealthFailing
+		}
+	}
+	c := newMapCanvas()
+	c.Snapshot = cur
+	c.Highlights = DetectChanges(old, cur)
+	c.Highlights.Gen = 7
+	m := newTestMap(c)
+	m.draw()
+	fx := func(i int) string { return layerHTML(m.parents[fxLayer+i].(*fakeEl)) }
+	line, _ := EdgePath(cur.Edges[0], graph.Node{}, graph.Node{})
+	if got := fx(fxSpike); got != `<path class="fx-edge" data-fx-for="orders->db" d="`+line+`"></path>` {
+		t.Errorf("spike effects %s", got)
+	}
+	outline, _ := NodeShape(graph.NodeService, 100, 40)
+	if got := fx(fxNew); !strings.Contains(got, `data-fx-for="zeta" transform="translate(500,500)" d="`+outline+`"`) ||
+		strings.Count(got, "data-fx-for") != 1 {
+		t.Errorf("new effects %s", got)
+	}
+	gonePath, _ := EdgePath(old.Edges[4], graph.Node{}, graph.Node{})
+	if got := fx(fxGone); got != `<path class="fx-edge" data-fx-for="web->db" d="`+gonePath+`"></path>` {
+		t.Errorf("gone effects %s", got)
+	}
+	// The overlays name the update's animation run.
+	if h := app.HTMLString(c); !strings.Contains(h, `class="map-fx fx-gone fx-b"`) {
+		t.Errorf("no overlay for run b in %s", h)
 	}
 }

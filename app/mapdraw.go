@@ -30,8 +30,28 @@ const (
 	classNear = "near"
 )
 
-// Map layers, bottom to top: the class of each layer's <g>.
-var layerClasses = [...]string{"layer-groups", "layer-edges", "layer-nodes", "layer-labels"}
+// Map layers, bottom to top: the class of each layer's <g>. The map's
+// <svg> holds the first fxLayer of them; each of the others is in an
+// overlay <svg> of its own (fxOverlays), whose animation runs on the
+// compositor: an animation on elements inside the map would restyle and
+// repaint all of it on every frame.
+var layerClasses = [...]string{"layer-groups", "layer-edges", "layer-nodes", "layer-labels",
+	"layer-fx-new", "layer-fx-spike", "layer-fx-gone"}
+
+// fxLayer is the index in layerClasses of the first change effect layer.
+const fxLayer = 4
+
+// fxOverlays are the classes of the change effect overlays, in the order
+// of their layers: new elements flash and fade, spiking ones pulse, and
+// gone ones fade out.
+var fxOverlays = [len(layerClasses) - fxLayer]string{"fx-new", "fx-spike", "fx-gone"}
+
+// Indices of fxOverlays.
+const (
+	fxNew = iota
+	fxSpike
+	fxGone
+)
 
 // svgElem returns an SVG element.
 func svgElem(tag string) app.HTMLElem { return app.Elem(tag).XMLNS(svgNS) }
@@ -48,6 +68,8 @@ type drawing struct {
 	highlights Changes
 	showLabels bool      // edge labels are legible at this zoom
 	geo        *geoCache // nil: compute every path and shape
+	// fx are the change effects, by fxOverlays index
+	fx [len(fxOverlays)][]keyed
 }
 
 // newDrawing prepares snap for drawing: groups collapsed, unpositioned
@@ -211,8 +233,70 @@ func (d *drawing) layers() [len(layerClasses)][]keyed {
 		d.geo.nodes.begin(len(nodes), func(i int) string { return nodes[i].ID })
 		d.geo.edges.begin(len(edges), func(i int) string { return edges[i].ID })
 	}
+	for i := range d.fx {
+		d.fx[i] = d.buffer(fxLayer+i, 0)
+	}
 	edges, labels := d.edgeLayers()
-	return [...][]keyed{d.groupLayer(), edges, d.nodeLayer(), labels}
+	nodes := d.nodeLayer()
+	d.goneLayer()
+	return [...][]keyed{d.groupLayer(), edges, nodes, labels, d.fx[fxNew], d.fx[fxSpike], d.fx[fxGone]}
+}
+
+// fxIndex returns the effect overlay of a highlight class, -1 for none.
+func fxIndex(hl string) int {
+	switch hl {
+	case ClassNew:
+		return fxNew
+	case ClassSpike:
+		return fxSpike
+	}
+	return -1
+}
+
+// edgeFx is the effect of an edge: its path, stroked by the overlay.
+func edgeFx(id, path string) keyed {
+	return keyed{Key: "edge:" + id, El: elem("path", attr("class", "fx-edge"), attr("data-fx-for", id), attr("d", path))}
+}
+
+// nodeFx is the effect of a node: its outline, stroked by the overlay.
+func (d *drawing) nodeFx(n *graph.Node) keyed {
+	w, h := nodeSize(*n)
+	outline, _ := d.geo.nodeShape(n.Kind, w, h)
+	return keyed{Key: "node:" + n.ID, El: elem("path", attr("class", "fx-node"), attr("data-fx-for", n.ID),
+		attr("transform", "translate("+fmtNum(n.Pos.X)+","+fmtNum(n.Pos.Y)+")"), attr("d", outline))}
+}
+
+// goneLayer draws the nodes and edges gone since the snapshot before as
+// they were, for the overlay that fades them out.
+func (d *drawing) goneLayer() {
+	gone := d.highlights.GoneNodes
+	for i := range gone {
+		if gone[i].Pos != nil {
+			d.fx[fxGone] = append(d.fx[fxGone], d.nodeFx(&gone[i]))
+		}
+	}
+	for i := range d.highlights.GoneEdges {
+		e := &d.highlights.GoneEdges[i]
+		var from, to graph.Node
+		if len(e.Path) < 2 { // drawn between its nodes, here or gone
+			from, to = d.goneEnd(e.From), d.goneEnd(e.To)
+		}
+		if path, _ := EdgePath(*e, from, to); path != "" {
+			d.fx[fxGone] = append(d.fx[fxGone], edgeFx(e.ID, path))
+		}
+	}
+}
+
+// goneEnd returns the node id of the drawing, else of the gone nodes.
+func (d *drawing) goneEnd(id string) graph.Node {
+	if i := d.nodeIndex(id); i >= 0 {
+		return d.snap.Nodes[i]
+	}
+	gone := d.highlights.GoneNodes
+	if i, ok := slices.BinarySearchFunc(gone, id, func(n graph.Node, id string) int { return strings.Compare(n.ID, id) }); ok {
+		return gone[i]
+	}
+	return graph.Node{}
 }
 
 // elem returns an element description.
@@ -302,6 +386,9 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			edgeMemo.put(in, v)
 		}
 		edges = append(edges, keyed{Key: e.ID, El: v})
+		if fx := fxIndex(in.hl); fx >= 0 {
+			d.fx[fx] = append(d.fx[fx], edgeFx(e.ID, path))
+		}
 		if !withLabels {
 			continue
 		}
@@ -410,6 +497,9 @@ func (d *drawing) nodeLayer() []keyed {
 			m.put(in, v)
 		}
 		out = append(out, keyed{Key: n.ID, El: v})
+		if fx := fxIndex(in.hl); fx >= 0 {
+			d.fx[fx] = append(d.fx[fx], d.nodeFx(n))
+		}
 	}
 	return out
 }

@@ -80,7 +80,8 @@ func (c *mapCanvas) drawLayers(dom domOps, parents [len(layerClasses)]domRef) (s
 	perfMeasure(measureCompare, start)
 	l.geo.done()
 	l.key, l.drawn = key, true
-	l.hl = Changes{Nodes: maps.Clone(c.Highlights.Nodes), Edges: maps.Clone(c.Highlights.Edges)}
+	l.hl = c.Highlights
+	l.hl.Nodes, l.hl.Edges = maps.Clone(c.Highlights.Nodes), maps.Clone(c.Highlights.Edges)
 	return st, true
 }
 
@@ -93,9 +94,12 @@ func sameParents(dom domOps, l *mapLayers, parents [len(layerClasses)]domRef) bo
 	return true
 }
 
-// changesEqual reports whether a and b highlight the same elements alike.
+// changesEqual reports whether a and b highlight the same elements alike,
+// for the same update (whose gone elements are shared, never changed).
 func changesEqual(a, b Changes) bool {
-	return maps.Equal(a.Nodes, b.Nodes) && maps.Equal(a.Edges, b.Edges)
+	return a.Gen == b.Gen && maps.Equal(a.Nodes, b.Nodes) && maps.Equal(a.Edges, b.Edges) &&
+		len(a.GoneNodes) == len(b.GoneNodes) && unsafe.SliceData(a.GoneNodes) == unsafe.SliceData(b.GoneNodes) &&
+		len(a.GoneEdges) == len(b.GoneEdges) && unsafe.SliceData(a.GoneEdges) == unsafe.SliceData(b.GoneEdges)
 }
 
 // flushLayers draws the layers into the mounted canvas.

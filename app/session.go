@@ -64,6 +64,7 @@ type session struct {
 	// highlights are the changes of the latest update, until hlUntil.
 	highlights Changes
 	hlUntil    time.Time
+	hlGen      uint64 // the Gen of the latest highlights
 	now        time.Time
 	sources    map[string]SourceLink
 	client     *streamClient
@@ -201,6 +202,8 @@ func (s *session) show(now time.Time) {
 	c := DetectChanges(s.shown, s.live.snap)
 	s.shown = s.live.snap
 	if !c.Empty() {
+		s.hlGen++
+		c.Gen = s.hlGen
 		s.highlights = c
 		s.hlUntil = now.Add(HighlightFor)
 	}

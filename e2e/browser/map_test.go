@@ -149,6 +149,26 @@ func TestMap_stream_newEdgeWithoutReload(t *testing.T) {
 	if !eval[bool](p, `window.spanmapTestMarker === true`) {
 		t.Fatal("the page was reloaded")
 	}
+	// Its flash is drawn in the new-elements overlay, whose one animation
+	// (on the overlay, not on the map's elements) is running.
+	fx := eval[struct {
+		Drawn     bool     `json:"drawn"`
+		Running   []string `json:"running"`
+		MapAnimed int      `json:"mapAnimated"`
+	}](p, fmt.Sprintf(`(() => {
+		const o = document.querySelector('svg.map-fx.fx-new');
+		return {
+			drawn: !!(o && o.querySelector('[data-fx-for=%q]')),
+			running: o ? o.getAnimations().filter(a => a.playState === 'running').map(a => a.animationName) : [],
+			mapAnimated: document.querySelector('svg.map-svg').getAnimations({subtree: true}).length,
+		};
+	})()`, want))
+	if !fx.Drawn || len(fx.Running) != 1 {
+		t.Errorf("new-elements overlay: edge drawn %v, running animations %v; want the edge and one animation", fx.Drawn, fx.Running)
+	}
+	if fx.MapAnimed != 0 {
+		t.Errorf("%d animations run on the map's own elements, want none", fx.MapAnimed)
+	}
 }
 
 func contains(list []string, s string) bool {
