@@ -149,6 +149,13 @@ func TestMap_stream_newEdgeWithoutReload(t *testing.T) {
 	if !eval[bool](p, `window.spanmapTestMarker === true`) {
 		t.Fatal("the page was reloaded")
 	}
+	// The map names the version it shows, the one the status bar names
+	// once go-app has rendered the rest of the page.
+	p.waitFor(stepTimeout, "the map's data-version is the status bar's version", func() (bool, string) {
+		v := eval[[2]string](p, `[document.querySelector('svg.map-svg').getAttribute('data-version') || '',
+			((document.querySelector('footer.statusbar').textContent.match(/version (\d+)/)) || [])[1] || '']`)
+		return v[0] != "" && v[0] == v[1], fmt.Sprintf("map at %q, status bar at %q", v[0], v[1])
+	})
 	// Its flash is drawn in the new-elements overlay, whose one animation
 	// (on the overlay, not on the map's elements) is running.
 	fx := eval[struct {
