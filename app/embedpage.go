@@ -70,6 +70,7 @@ func (p *embedPage) newCanvas() *mapCanvas {
 	canvas.FitKey = p.s.shownView
 	canvas.Compact = true
 	canvas.Handle = &p.s.canvas
+	canvas.Health = p.s.healthRules()
 	return canvas
 }
 

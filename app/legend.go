@@ -10,6 +10,10 @@ import (
 type legend struct {
 	app.Compo
 
+	// Rules are the server's health thresholds, stated next to the
+	// health rows when known.
+	Rules *graph.HealthRules
+
 	folded bool
 }
 
@@ -27,7 +31,7 @@ func (l *legend) Render() app.UI {
 	}
 	return app.Div().Class("legend").Body(
 		app.Button().Class("link-button").OnClick(l.onToggle).Aria("expanded", "true").Text("legend ▾"),
-		app.Div().Class("legend-section").Body(legendHealthRows()...),
+		app.Div().Class("legend-section").Body(legendHealthRows(l.Rules)...),
 		app.Div().Class("legend-section").Body(legendWidthRows()...),
 		app.Div().Class("legend-section legend-kinds").Body(legendKindRows()...),
 	)
@@ -42,7 +46,7 @@ func legendSample(w, h float64, body ...app.UI) app.UI {
 		Body(body...)
 }
 
-func legendHealthRows() []app.UI {
+func legendHealthRows(rules *graph.HealthRules) []app.UI {
 	var rows []app.UI
 	for _, h := range LegendHealths() {
 		st := HealthStyleOf(h)
@@ -55,6 +59,9 @@ func legendHealthRows() []app.UI {
 		label := st.Label
 		if st.Symbol != "" {
 			label += " " + st.Symbol
+		}
+		if r := HealthRuleText(rules, h); r != "" {
+			label += " (" + r + ")"
 		}
 		rows = append(rows, app.Div().Class("legend-row", st.Class).Body(
 			legendSample(42, 16, svgElem("g").Class("edge", st.Class).Body(line)),
@@ -96,4 +103,25 @@ func legendKindRows() []app.UI {
 		))
 	}
 	return rows
+}
+
+// HealthRuleText says from when an element has health h under rules:
+// "errors ≥ 1% or p99 ≥ 250ms"; "" for the other states or unknown rules.
+func HealthRuleText(rules *graph.HealthRules, h graph.Health) string {
+	if rules == nil {
+		return ""
+	}
+	rate, p99 := rules.ErrorRateDegraded, rules.P99DegradedMs
+	switch h {
+	case graph.HealthDegraded:
+	case graph.HealthFailing:
+		rate, p99 = rules.ErrorRateFailing, rules.P99FailingMs
+	default:
+		return ""
+	}
+	s := "errors ≥ " + FormatPercent(rate)
+	if p99 > 0 {
+		s += " or p99 ≥ " + FormatMillis(p99)
+	}
+	return s
 }

@@ -33,10 +33,16 @@ func (h *canvasHandle) drawNow(want *mapCanvas) bool {
 		return false
 	}
 	c := h.c
-	c.Snapshot, c.Selected, c.Labels = want.Snapshot, want.Selected, want.Labels
-	c.Highlights, c.FitKey, c.Compact = want.Highlights, want.FitKey, want.Compact
+	c.take(want)
 	c.autoFit()
 	c.flushLayers(c.ctx)
 	c.ctx.Update()
 	return true
+}
+
+// take sets c's exported fields, but Handle, to want's, as go-app would on
+// an update.
+func (c *mapCanvas) take(want *mapCanvas) {
+	c.Snapshot, c.Selected, c.Labels = want.Snapshot, want.Selected, want.Labels
+	c.Highlights, c.FitKey, c.Compact, c.Health = want.Highlights, want.FitKey, want.Compact, want.Health
 }

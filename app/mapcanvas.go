@@ -32,6 +32,8 @@ type mapCanvas struct {
 	FitKey string
 	// Compact hides the legend (embed mode shows it folded).
 	Compact bool
+	// Health are the server's health rules, for the legend.
+	Health *graph.HealthRules
 	// Handle, when set, reaches this canvas while it is mounted, for
 	// its page to draw live updates at once (canvasHandle).
 	Handle *canvasHandle
@@ -348,7 +350,7 @@ func (c *mapCanvas) Render() app.UI {
 		c.renderFx(layers[fxLayer:]),
 		c.renderZoomControls(),
 		c.renderMinimap(),
-		app.If(!c.Compact, func() app.UI { return newLegend() }),
+		app.If(!c.Compact, func() app.UI { l := newLegend(); l.Rules = c.Health; return l }),
 	)
 }
 

@@ -226,6 +226,7 @@ func (p *mapPage) newCanvas() *mapCanvas {
 	canvas.Highlights = p.s.highlights
 	canvas.FitKey = p.fitKey()
 	canvas.Handle = &p.s.canvas
+	canvas.Health = p.s.healthRules()
 	if p.comparing() {
 		canvas.Snapshot = p.cmp.val.Graph
 		canvas.Highlights = CompareHighlights(p.cmp.val)

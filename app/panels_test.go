@@ -224,3 +224,17 @@ func TestLegend_Render_foldable(t *testing.T) {
 		t.Error("folded legend shows sections")
 	}
 }
+
+func TestLegend_Render_statesTheRules(t *testing.T) {
+	l := newLegend()
+	l.Rules = &graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99FailingMs: 1500}
+	html := app.HTMLString(l)
+	for _, want := range []string{"errors ≥ 1%", "errors ≥ 5% or p99 ≥ 1.5s"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("legend misses %q", want)
+		}
+	}
+	if strings.Contains(html, "errors ≥ 1% or") {
+		t.Error("legend states a p99 rule for degraded, which has none")
+	}
+}

@@ -298,3 +298,11 @@ func (s *session) refreshPrevious(ctx app.Context, now time.Time) {
 		})
 	})
 }
+
+// healthRules are the server's health rules, once a status stated them.
+func (s *session) healthRules() *graph.HealthRules {
+	if s.live.status == nil {
+		return nil
+	}
+	return s.live.status.Health
+}

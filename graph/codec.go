@@ -759,7 +759,7 @@ func (p *parser) point(pt *Point) error {
 	})
 }
 
-var statusFields = []string{"time_ms", "sources", "stale", "dropped_spans", "pending_spans"}
+var statusFields = []string{"time_ms", "sources", "stale", "dropped_spans", "pending_spans", "health"}
 
 func (p *parser) status(s *Status) error {
 	return p.object(statusFields, func(k int) error {
@@ -772,8 +772,27 @@ func (p *parser) status(s *Status) error {
 			return p.bool(&s.Stale)
 		case 3:
 			return p.int64(&s.DroppedSpans)
-		default:
+		case 4:
 			return p.int64(&s.PendingSpans)
+		default:
+			return ptr(p, &s.Health, p.healthRules)
+		}
+	})
+}
+
+var healthRulesFields = []string{"error_rate_degraded", "error_rate_failing", "p99_degraded_ms", "p99_failing_ms"}
+
+func (p *parser) healthRules(h *HealthRules) error {
+	return p.object(healthRulesFields, func(k int) error {
+		switch k {
+		case 0:
+			return p.float(&h.ErrorRateDegraded)
+		case 1:
+			return p.float(&h.ErrorRateFailing)
+		case 2:
+			return p.float(&h.P99DegradedMs)
+		default:
+			return p.float(&h.P99FailingMs)
 		}
 	})
 }

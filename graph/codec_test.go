@@ -45,6 +45,12 @@ func (g *gen) status() *Status {
 			})
 		}
 	}
+	if g.chance(0.5) {
+		st.Health = &HealthRules{ErrorRateDegraded: g.r.Float64() / 10, ErrorRateFailing: g.r.Float64()}
+		if g.chance(0.5) {
+			st.Health.P99DegradedMs, st.Health.P99FailingMs = float64(g.r.IntN(1000)), float64(g.r.IntN(5000))
+		}
+	}
 	return st
 }
 

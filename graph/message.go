@@ -210,4 +210,16 @@ type Status struct {
 	DroppedSpans int64 `json:"dropped_spans"`
 	// PendingSpans is the number of spans waiting to be paired.
 	PendingSpans int64 `json:"pending_spans"`
+	// Health is how the server judges health, for legends.
+	Health *HealthRules `json:"health,omitempty"`
+}
+
+// HealthRules are the thresholds from which a node or edge is degraded or
+// failing: its error rate (0..1) and, where set (above 0), its p99
+// latency in milliseconds.
+type HealthRules struct {
+	ErrorRateDegraded float64 `json:"error_rate_degraded"`
+	ErrorRateFailing  float64 `json:"error_rate_failing"`
+	P99DegradedMs     float64 `json:"p99_degraded_ms,omitempty"`
+	P99FailingMs      float64 `json:"p99_failing_ms,omitempty"`
 }

@@ -77,6 +77,9 @@ type Config struct {
 	FlushMinutes int `yaml:"flush_minutes"`
 	// Events configures topology-change events.
 	Events EventsConfig `yaml:"events"`
+	// Health is when a node or edge is degraded or failing; the zero value
+	// is DefaultHealthConfig.
+	Health HealthConfig `yaml:"health"`
 }
 
 // AuthConfig configures access control. With nothing set, every route is
@@ -125,6 +128,7 @@ func DefaultConfig() Config {
 		FlushInterval:   history.DefaultOptions().FlushInterval,
 		FlushMinutes:    history.DefaultOptions().FlushMinutes,
 		Events:          DefaultEventsConfig(),
+		Health:          DefaultHealthConfig(),
 	}
 }
 
@@ -184,6 +188,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flush_minutes: must be from 1 to 60, got %d", c.FlushMinutes)
 	}
 	if err := c.Events.Validate(); err != nil {
+		return err
+	}
+	if err := c.Health.Validate(); err != nil && c.Health != (HealthConfig{}) {
 		return err
 	}
 	if c.Demo && c.DemoRate <= 0 {

@@ -71,3 +71,37 @@ func TestConfig_Validate_historyAndEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestConfig_LoadFile_health(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "spanmap.yaml")
+	if err := writeFile(p, "health:\n  error_rate_failing: 0.2\n  p99_degraded_ms: 250\n"); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.2, P99DegradedMs: 250}
+	if c.Health != want {
+		t.Fatalf("health = %+v, want %+v (unset rules keep their defaults)", c.Health, want)
+	}
+	for _, tc := range []struct {
+		h    HealthConfig
+		want string
+	}{
+		{HealthConfig{ErrorRateDegraded: 0, ErrorRateFailing: 0.05}, "health.error_rate_degraded"},
+		{HealthConfig{ErrorRateDegraded: 0.1, ErrorRateFailing: 0.05}, "health.error_rate_failing"},
+		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 1.5}, "health.error_rate_failing"},
+		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: -1}, "health.p99_degraded_ms"},
+		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: 500, P99FailingMs: 100}, "health.p99_failing_ms"},
+	} {
+		c := DefaultConfig()
+		c.Health = tc.h
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want+":") {
+			t.Errorf("%+v: error %v, want one naming %s", tc.h, err, tc.want)
+		}
+	}
+}

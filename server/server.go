@@ -59,6 +59,10 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Health == (HealthConfig{}) {
+		cfg.Health = DefaultHealthConfig()
+	}
+	cfg.Ingest.Agg = cfg.Health.applyTo(cfg.Ingest.Agg)
 	s := &Server{
 		cfg:       cfg,
 		log:       log,

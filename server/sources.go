@@ -67,6 +67,7 @@ func (s *Server) status() graph.Status {
 		Stale:        stale,
 		DroppedSpans: ps.Derive.Dropped + ps.RejectedSpans,
 		PendingSpans: int64(ps.Derive.Pending),
+		Health:       s.cfg.Health.rules(),
 	}
 }
 

@@ -118,6 +118,11 @@ func TestMap_stream_newEdgeWithoutReload(t *testing.T) {
 	p.waitFirstMap()
 	_, edges, _ := drawnIDs(s.graph(t, ""))
 	p.waitMapEquals(stepTimeout, "the initial map", nil, edges, nil)
+	// The legend states the server's health rules (the defaults here).
+	p.waitFor(stepTimeout, "the legend states the health rules", func() (bool, string) {
+		l := p.text(".map-canvas .legend")
+		return strings.Contains(l, "errors ≥ 1%") && strings.Contains(l, "errors ≥ 5%"), l
+	})
 	// A page load would drop this property.
 	eval[bool](p, `window.spanmapTestMarker = true`)
 
