@@ -159,14 +159,14 @@ type edgeIn struct {
 	health                     graph.Health
 	width                      float64
 	hl                         string
-	selected, near             bool
+	selected, near, minor      bool
 }
 
 func (a edgeIn) same(b edgeIn) bool {
 	return sameStr(a.id, b.id) && sameStr(a.op, b.op) && sameStr(a.path, b.path) &&
 		sameStr(a.fromID, b.fromID) && sameStr(a.fromLabel, b.fromLabel) && sameStr(a.toLabel, b.toLabel) &&
 		sameStr(a.kind, b.kind) && sameStr(a.health, b.health) && a.width == b.width &&
-		sameStr(a.hl, b.hl) && a.selected == b.selected && a.near == b.near
+		sameStr(a.hl, b.hl) && a.selected == b.selected && a.near == b.near && a.minor == b.minor
 }
 
 // nodeIn is what a node's description is made from.

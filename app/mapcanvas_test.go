@@ -578,3 +578,35 @@ func TestMapCanvas_drawLayers_changeEffects(t *testing.T) {
 		t.Errorf("no overlay for run b in %s", h)
 	}
 }
+
+// TestMapCanvas_drawLayers_minorEdges checks that an edge below 1% of the
+// busiest edge's traffic is marked minor (which CSS fades zoomed out and
+// hides far out) and busier ones are not.
+func TestMapCanvas_drawLayers_minorEdges(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = sampleSnapshot()
+	c.Snapshot.Edges[2].Rate = 0.19 // user->frontend: under 1% of 20/s
+	m := newTestMap(c)
+	m.draw()
+	edges := layerHTML(m.parents[1].(*fakeEl))
+	for id, minor := range map[string]bool{"user->frontend": true, "checkout->database:pg": false, "frontend->checkout": false} {
+		re := regexp.MustCompile(`<g class="([^"]*)" data-edge-id="` + regexp.QuoteMeta(id) + `"`)
+		mt := re.FindStringSubmatch(edges)
+		if mt == nil {
+			t.Fatalf("edge %s not drawn in %s", id, edges)
+		}
+		if got := slices.Contains(strings.Fields(mt[1]), classMinor); got != minor {
+			t.Errorf("edge %s classes %q: minor %v, want %v", id, mt[1], got, minor)
+		}
+	}
+	// Busier traffic elsewhere does not change it until it crosses the
+	// line: at 0.2/s it is 1% and no longer minor.
+	s := c.Snapshot
+	s.Edges = slices.Clone(s.Edges)
+	s.Edges[2].Rate = 0.2
+	c.Snapshot = s
+	m.draw()
+	if edges := layerHTML(m.parents[1].(*fakeEl)); strings.Contains(edges, `minor" data-edge-id="user->frontend"`) {
+		t.Errorf("user->frontend at 1%% is still minor: %s", edges)
+	}
+}

@@ -343,6 +343,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 	if withLabels {
 		labels = d.buffer(3, len(d.snap.Edges))
 	}
+	minorBelow := minorRate(d.snap.Edges)
 	for i := range d.snap.Edges {
 		e := &d.snap.Edges[i]
 		var x *edgeEntry
@@ -364,6 +365,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			fromID: from.ID, fromLabel: labelOf(from), toLabel: labelOf(to),
 			kind: e.Kind, health: e.Health, width: w,
 			hl: d.highlights.Edges[e.ID], selected: sel != "", near: near != "",
+			minor: e.Rate < minorBelow,
 		}
 		var edgeMemo *memo[edgeIn]
 		var labelMemo *memo[labelIn]
@@ -376,7 +378,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			// (spanmap.css), so that a health change rewrites one
 			// attribute.
 			v = elem("g",
-				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near)),
+				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near, minorClass(in.minor))),
 				attr("data-edge-id", e.ID),
 			).with(
 				elem("title").withText(edgeTitle(*e, *from, *to)),
@@ -411,6 +413,31 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 		}
 	}
 	return edges, labels
+}
+
+// MinorEdgeShare is the share of the busiest edge's calls per second below
+// which an edge is minor: zoomed out, the map fades minor edges, and far
+// out hides them unless they are unhealthy or next to the selection
+// (spanmap.css), so that a map of a thousand nodes stays readable.
+const MinorEdgeShare = 0.01
+
+// classMinor marks a minor edge.
+const classMinor = "minor"
+
+// minorRate is the rate below which an edge of edges is minor.
+func minorRate(edges []graph.Edge) float64 {
+	busiest := 0.0
+	for i := range edges {
+		busiest = max(busiest, edges[i].Rate)
+	}
+	return busiest * MinorEdgeShare
+}
+
+func minorClass(minor bool) string {
+	if minor {
+		return classMinor
+	}
+	return ""
 }
 
 // edgeFigure is the figure EdgeLabel formats for mode.

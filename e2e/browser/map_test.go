@@ -191,3 +191,62 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestMap_zoomOut_thinsMinorEdges zooms the map out with its button until
+// node names go, and checks in the browser's computed style that a minor
+// healthy edge fades zoomed out and is hidden far out, while an unhealthy
+// minor edge stays.
+func TestMap_zoomOut_thinsMinorEdges(t *testing.T) {
+	p := openBrowser(t, 1280, 800)
+	s, _, _ := startShop(t)
+	p.navigate(s.base + "/")
+	p.waitFirstMap()
+	// Mark two drawn edges minor, one of them failing: which edges the app
+	// marks is tested with the drawing; this checks what the page does
+	// with them.
+	ids := eval[[]string](p, `(() => {
+		const es = [...document.querySelectorAll('svg.map-svg g.layer-edges [data-edge-id]')].slice(0, 2);
+		es[0].classList.add('minor');
+		es[0].classList.remove('health-failing', 'health-degraded');
+		es[1].classList.add('minor', 'health-failing');
+		return es.map(e => e.getAttribute('data-edge-id'));
+	})()`)
+	style := func(id string) [2]string {
+		return eval[[2]string](p, fmt.Sprintf(`(() => {
+			const s = getComputedStyle(document.querySelector('svg.map-svg [data-edge-id=%q]'));
+			return [s.display, s.opacity];
+		})()`, id))
+	}
+	if st := style(ids[0]); st != [2]string{"inline", "1"} {
+		t.Errorf("minor edge at full zoom: display, opacity %v", st)
+	}
+	faded := false
+	for range 40 {
+		cls := eval[string](p, `document.querySelector('.map-canvas').className`)
+		if strings.Contains(cls, "zoomed-far") {
+			break
+		}
+		if strings.Contains(cls, "zoomed-out") && !faded {
+			if st := style(ids[0]); st[1] != "0.35" {
+				t.Errorf("healthy minor edge zoomed out: opacity %q, want 0.35", st[1])
+			}
+			if st := style(ids[1]); st[1] != "1" {
+				t.Errorf("failing minor edge zoomed out: opacity %q, want 1", st[1])
+			}
+			faded = true
+		}
+		p.do(clickSelector(`.zoom-controls button[aria-label="zoom out"]`))
+	}
+	if !faded {
+		t.Error("the map went far out without a zoomed-out step")
+	}
+	if !eval[bool](p, `document.querySelector('.map-canvas').classList.contains('zoomed-far')`) {
+		t.Fatal("the map never zoomed far out")
+	}
+	if st := style(ids[0]); st[0] != "none" {
+		t.Errorf("healthy minor edge far out: display %q, want none", st[0])
+	}
+	if st := style(ids[1]); st[0] == "none" {
+		t.Error("failing minor edge hidden far out")
+	}
+}
