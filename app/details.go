@@ -128,8 +128,27 @@ func (p *detailsPanel) renderNode(n graph.Node, names map[string]string) app.UI 
 		}
 		body = append(body, app.H3().Text("operations ("+strconv.Itoa(len(n.Operations))+")"), app.Ul().Class("plain-list ops").Body(ops...))
 	}
-	body = append(body, sourcesLine(n.Sources))
+	body = append(body, p.trust(NodeTrust(in, out)), sourcesLine(n.Sources))
 	return app.Section().Class("panel details").Body(body...)
+}
+
+// NodeTrust is the trust of a node's figures: that of the calls of its
+// inbound and outbound edges, summed, with their latest call and the
+// lowest sampling rate they carried.
+func NodeTrust(in, out []graph.Edge) graph.Trust {
+	var t graph.Trust
+	for _, es := range [][]graph.Edge{in, out} {
+		for _, e := range es {
+			t.Paired += e.Trust.Paired
+			t.Unpaired += e.Trust.Unpaired
+			t.Dropped += e.Trust.Dropped
+			t.LastSeen = max(t.LastSeen, e.Trust.LastSeen)
+			if r := e.Trust.SamplingRate; r > 0 && (t.SamplingRate == 0 || r < t.SamplingRate) {
+				t.SamplingRate = r
+			}
+		}
+	}
+	return t
 }
 
 // edgeList is a table of a node's inbound or outbound edges, busiest first.

@@ -14,6 +14,8 @@ func TestDetailsPanel_Render_node(t *testing.T) {
 	snap.Nodes[0].Operations = []string{"GET /cart", "POST /checkout"}
 	snap.Nodes[0].Namespace = "shop"
 	snap.Nodes[0].Sources = []string{"jaeger", "otlp"}
+	snap.Edges[0].Trust = graph.Trust{Paired: 30, Unpaired: 10, Dropped: 2, SamplingRate: 0.5}
+	snap.Edges[1].Trust = graph.Trust{Paired: 60, Dropped: 1, SamplingRate: 0.25}
 	d := newDetailsPanel()
 	d.Snapshot = snap
 	d.Selected = Selection{Kind: KindNode, ID: "checkout"}
@@ -22,6 +24,9 @@ func TestDetailsPanel_Render_node(t *testing.T) {
 		"checkout", "namespace shop", "failing ✕",
 		"inbound (1)", "outbound (1)", `data-edge-id="frontend->checkout"`, `data-edge-id="checkout->database:pg"`,
 		"20%", "operations (2)", "POST /checkout", "seen by jaeger, otlp", "focus the map here",
+		// trust over both edges: 90 of 100 calls paired, 3 dropped spans,
+		// the lower sampling rate
+		"90% of 100", "<dd>3</dd>", "25% of traces kept",
 	} {
 		if !strings.Contains(html, w) {
 			t.Errorf("missing %q", w)
