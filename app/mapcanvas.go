@@ -57,6 +57,10 @@ type mapCanvas struct {
 	// found are the layer elements and the minimap's dots element, as
 	// found in the page (find)
 	found [len(layerClasses) + 1]app.Value
+	// fxGen is the Gen of the latest highlights rendered, and fxB says
+	// which of the two alike effect animations it runs (renderFx).
+	fxGen uint64
+	fxB   bool
 	// inTree renders the layer contents as go-app elements, where there
 	// is no DOM to draw them into (server-side rendering and tests of
 	// whole pages).
@@ -356,11 +360,16 @@ func (c *mapCanvas) Render() app.UI {
 
 // renderFx returns the change effect overlays, each an <svg> over the
 // map with the map's viewport and one effect layer. Their class names one
-// of two alike animations by the parity of the highlights' Gen, so that
-// the animation starts over with each update's changes.
+// of two alike animations, the other one for each update's changes, so
+// that the animation starts over.
 func (c *mapCanvas) renderFx(layers []app.UI) app.UI {
+	// A new update's changes switch the name; none (expired, or a new
+	// View) keep it, so that the next changes switch it again.
+	if g := c.Highlights.Gen; g != 0 && g != c.fxGen {
+		c.fxGen, c.fxB = g, !c.fxB
+	}
 	run := "fx-a"
-	if c.Highlights.Gen%2 == 1 {
+	if c.fxB {
 		run = "fx-b"
 	}
 	out := make([]app.UI, len(fxOverlays))

@@ -610,3 +610,20 @@ func TestMapCanvas_drawLayers_minorEdges(t *testing.T) {
 		t.Errorf("user->frontend at 1%% is still minor: %s", edges)
 	}
 }
+
+// TestMapCanvas_Render_fxRestartsPerUpdate checks that the effect overlays
+// switch animation names with each update's changes, and keep theirs when
+// the changes expire, so that the next ones start over.
+func TestMapCanvas_Render_fxRestartsPerUpdate(t *testing.T) {
+	c := newMapCanvas()
+	c.Snapshot = sampleSnapshot()
+	for _, step := range []struct {
+		gen  uint64
+		want string
+	}{{0, "fx-a"}, {1, "fx-b"}, {1, "fx-b"}, {0, "fx-b"}, {2, "fx-a"}, {0, "fx-a"}, {0, "fx-a"}, {3, "fx-b"}} {
+		c.Highlights = Changes{Gen: step.gen}
+		if h := app.HTMLString(c); !strings.Contains(h, `class="map-fx fx-spike `+step.want+`"`) {
+			t.Fatalf("highlights of update %d: overlays not on %s", step.gen, step.want)
+		}
+	}
+}
