@@ -118,18 +118,7 @@ func TestConfig_LoadFile_embed(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(embedKey), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "spanmap.yaml")
-	yaml := "embed:\n  frame_ancestors: [\"'self'\", https://*.atlassian.net, https://www.notion.so]\n  key_file: " + keyFile + "\n  max_ttl: 720h\n"
-	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := DefaultConfig()
-	if err := c.LoadFile(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	c := loadConfigFile(t, "embed:\n  frame_ancestors: [\"'self'\", https://*.atlassian.net, https://www.notion.so]\n  key_file: "+keyFile+"\n  max_ttl: 720h\n")
 	if len(c.Embed.FrameAncestors) != 3 || c.Embed.KeyFile != keyFile || c.Embed.MaxTTL != 720*time.Hour {
 		t.Fatalf("embed = %+v", c.Embed)
 	}

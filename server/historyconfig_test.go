@@ -8,19 +8,8 @@ import (
 )
 
 func TestConfig_LoadFile_historyAndEvents(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "spanmap.yaml")
-	body := "data_dir: /var/lib/spanmap\nretention: 72h\nhourly_after: 6h\nflush_interval: 5s\nflush_minutes: 4\n" +
-		"events:\n  window: 2m\n  quiet_period: 10m\n  confirm: 2\n  min_calls: 5\n  memory_events: 100\n"
-	if err := writeFile(p, body); err != nil {
-		t.Fatal(err)
-	}
-	c := DefaultConfig()
-	if err := c.LoadFile(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	c := loadConfigFile(t, "data_dir: /var/lib/spanmap\nretention: 72h\nhourly_after: 6h\nflush_interval: 5s\nflush_minutes: 4\n"+
+		"events:\n  window: 2m\n  quiet_period: 10m\n  confirm: 2\n  min_calls: 5\n  memory_events: 100\n")
 	want := EventsConfig{Window: 2 * time.Minute, QuietPeriod: 10 * time.Minute, Confirm: 2, MinCalls: 5, MemoryEvents: 100}
 	if c.HourlyAfter != 6*time.Hour || c.FlushInterval != 5*time.Second || c.FlushMinutes != 4 || c.Events != want {
 		t.Fatalf("config = %+v", c)
@@ -73,17 +62,7 @@ func TestConfig_Validate_historyAndEvents(t *testing.T) {
 }
 
 func TestConfig_LoadFile_health(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "spanmap.yaml")
-	if err := writeFile(p, "health:\n  error_rate_failing: 0.2\n  p99_degraded_ms: 250\n"); err != nil {
-		t.Fatal(err)
-	}
-	c := DefaultConfig()
-	if err := c.LoadFile(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	c := loadConfigFile(t, "health:\n  error_rate_failing: 0.2\n  p99_degraded_ms: 250\n")
 	want := HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.2, P99DegradedMs: 250}
 	if c.Health != want {
 		t.Fatalf("health = %+v, want %+v (unset rules keep their defaults)", c.Health, want)
@@ -104,4 +83,22 @@ func TestConfig_LoadFile_health(t *testing.T) {
 			t.Errorf("%+v: error %v, want one naming %s", tc.h, err, tc.want)
 		}
 	}
+}
+
+// loadConfigFile loads a configuration file with body over the defaults
+// and validates it.
+func loadConfigFile(t *testing.T, body string) Config {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "spanmap.yaml")
+	if err := writeFile(p, body); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
