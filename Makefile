@@ -43,6 +43,8 @@ bench:
 	# the browser's hot path compiled to WebAssembly, run by Node
 	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' \
 		-bench 'MapCanvas_liveUpdate|DecodeMessage/DecodeMessage|Apply' -benchmem ./app/ ./graph/
+	# the browser figures: first drawn map and live diffs in headless Chromium
+	SPANMAP_BROWSER_BENCH=1 $(GO) test -count=1 -timeout 30m -run 'TestBrowser_figures' -v ./e2e/browser/
 
 ## e2e: integration tests against real backends (a real Jaeger v2 built from the module proxy).
 e2e: build
