@@ -250,3 +250,51 @@ func TestMap_zoomOut_thinsMinorEdges(t *testing.T) {
 		t.Error("failing minor edge hidden far out")
 	}
 }
+
+// TestMap_stream_goneEdgeFades watches a one-minute window while every
+// shop edge but one keeps its traffic: when the quiet edge leaves the
+// window it leaves the map, and its last drawn path is in the
+// gone-elements overlay, whose fade-out animation runs. It takes the
+// minute the edge needs to age out.
+func TestMap_stream_goneEdgeFades(t *testing.T) {
+	p := openBrowser(t, 1280, 800)
+	s, f, calls := startShop(t)
+	const quiet = "frontend->catalog"
+	p.navigate(s.base + "/?window=1m")
+	p.waitFirstMap()
+	p.waitFor(stepTimeout, "edge "+quiet+" drawn", func() (bool, string) {
+		m := p.readMap()
+		return contains(m.Edges, quiet), fmt.Sprint(m.Edges)
+	})
+	var rest []call
+	for _, c := range calls {
+		if c.to != "catalog" {
+			rest = append(rest, c)
+		}
+	}
+	type goneFx struct {
+		Edge    bool     `json:"edge"`
+		Drawn   bool     `json:"drawn"`
+		Running []string `json:"running"`
+	}
+	var fx goneFx
+	lastSent := time.Time{}
+	p.waitFor(100*time.Second, "edge "+quiet+" ages out of the window", func() (bool, string) {
+		if time.Since(lastSent) > 10*time.Second {
+			f.send(t, rest)
+			lastSent = time.Now()
+		}
+		fx = eval[goneFx](p, fmt.Sprintf(`(() => {
+			const o = document.querySelector('svg.map-fx.fx-gone');
+			return {
+				edge: !!o.querySelector('[data-fx-for=%q]'),
+				drawn: !!document.querySelector('svg.map-svg [data-edge-id=%q]'),
+				running: o.getAnimations().filter(a => a.playState === 'running').map(a => a.animationName),
+			};
+		})()`, quiet, quiet))
+		return !fx.Drawn, fmt.Sprintf("%+v", fx)
+	})
+	if !fx.Edge || len(fx.Running) != 1 {
+		t.Errorf("gone-elements overlay once %s left the map: %+v; want its path and one running animation", quiet, fx)
+	}
+}
