@@ -216,10 +216,28 @@ type Status struct {
 
 // HealthRules are the thresholds from which a node or edge is degraded or
 // failing: its error rate (0..1) and, where set (above 0), its p99
-// latency in milliseconds.
+// latency in milliseconds. The server's configuration file sets them
+// under the same names.
 type HealthRules struct {
-	ErrorRateDegraded float64 `json:"error_rate_degraded"`
-	ErrorRateFailing  float64 `json:"error_rate_failing"`
-	P99DegradedMs     float64 `json:"p99_degraded_ms,omitempty"`
-	P99FailingMs      float64 `json:"p99_failing_ms,omitempty"`
+	ErrorRateDegraded float64 `json:"error_rate_degraded" yaml:"error_rate_degraded"`
+	ErrorRateFailing  float64 `json:"error_rate_failing" yaml:"error_rate_failing"`
+	P99DegradedMs     float64 `json:"p99_degraded_ms,omitempty" yaml:"p99_degraded_ms"`
+	P99FailingMs      float64 `json:"p99_failing_ms,omitempty" yaml:"p99_failing_ms"`
+}
+
+// Validate reports the first invalid rule, naming it.
+func (h HealthRules) Validate() error {
+	switch {
+	case !(h.ErrorRateDegraded > 0 && h.ErrorRateDegraded <= 1):
+		return fmt.Errorf("error_rate_degraded: must be above 0 and at most 1, got %g", h.ErrorRateDegraded)
+	case !(h.ErrorRateFailing >= h.ErrorRateDegraded && h.ErrorRateFailing <= 1):
+		return fmt.Errorf("error_rate_failing: must be from error_rate_degraded (%g) to 1, got %g", h.ErrorRateDegraded, h.ErrorRateFailing)
+	case !(h.P99DegradedMs >= 0):
+		return fmt.Errorf("p99_degraded_ms: must be 0 (off) or positive, got %g", h.P99DegradedMs)
+	case !(h.P99FailingMs >= 0):
+		return fmt.Errorf("p99_failing_ms: must be 0 (off) or positive, got %g", h.P99FailingMs)
+	case h.P99DegradedMs > 0 && h.P99FailingMs > 0 && h.P99FailingMs < h.P99DegradedMs:
+		return fmt.Errorf("p99_failing_ms: must be at least p99_degraded_ms (%g), got %g", h.P99DegradedMs, h.P99FailingMs)
+	}
+	return nil
 }

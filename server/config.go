@@ -12,6 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/agg"
 	"github.com/spanmap/spanmap/server/history"
 	"github.com/spanmap/spanmap/server/hub"
 	"github.com/spanmap/spanmap/server/ingest"
@@ -77,9 +79,11 @@ type Config struct {
 	FlushMinutes int `yaml:"flush_minutes"`
 	// Events configures topology-change events.
 	Events EventsConfig `yaml:"events"`
-	// Health is when a node or edge is degraded or failing; the zero value
-	// is DefaultHealthConfig.
-	Health HealthConfig `yaml:"health"`
+	// Health is when a node or edge is degraded or failing, judged over
+	// the window of the View that shows it; the map colours, hotspots,
+	// events and exports follow it, and the map's legend states it. The
+	// zero value is the aggregator's default.
+	Health graph.HealthRules `yaml:"health"`
 }
 
 // AuthConfig configures access control. With nothing set, every route is
@@ -128,7 +132,7 @@ func DefaultConfig() Config {
 		FlushInterval:   history.DefaultOptions().FlushInterval,
 		FlushMinutes:    history.DefaultOptions().FlushMinutes,
 		Events:          DefaultEventsConfig(),
-		Health:          DefaultHealthConfig(),
+		Health:          agg.DefaultConfig().Health(),
 	}
 }
 
@@ -190,8 +194,8 @@ func (c Config) Validate() error {
 	if err := c.Events.Validate(); err != nil {
 		return err
 	}
-	if err := c.Health.Validate(); err != nil && c.Health != (HealthConfig{}) {
-		return err
+	if err := c.Health.Validate(); err != nil && c.Health != (graph.HealthRules{}) {
+		return fmt.Errorf("health.%w", err)
 	}
 	if c.Demo && c.DemoRate <= 0 {
 		return fmt.Errorf("--demo-rate: must be positive, got %g", c.DemoRate)

@@ -16,7 +16,7 @@ import (
 // stays failing, and the stream's status states the rules for legends.
 func TestServer_health_configuredRules(t *testing.T) {
 	cfg := testConfig()
-	cfg.Health = HealthConfig{ErrorRateDegraded: 0.02, ErrorRateFailing: 0.3, P99DegradedMs: 1e-9}
+	cfg.Health = graph.HealthRules{ErrorRateDegraded: 0.02, ErrorRateFailing: 0.3, P99DegradedMs: 1e-9}
 	s := start(t, cfg)
 	base := "http://" + s.Addr("--http-addr")
 	sendPair(t, s.Addr("--otlp-http-addr"), "checkout", "payment")

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spanmap/spanmap/graph"
 )
 
 func TestConfig_LoadFile_historyAndEvents(t *testing.T) {
@@ -63,19 +65,19 @@ func TestConfig_Validate_historyAndEvents(t *testing.T) {
 
 func TestConfig_LoadFile_health(t *testing.T) {
 	c := loadConfigFile(t, "health:\n  error_rate_failing: 0.2\n  p99_degraded_ms: 250\n")
-	want := HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.2, P99DegradedMs: 250}
+	want := graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.2, P99DegradedMs: 250}
 	if c.Health != want {
 		t.Fatalf("health = %+v, want %+v (unset rules keep their defaults)", c.Health, want)
 	}
 	for _, tc := range []struct {
-		h    HealthConfig
+		h    graph.HealthRules
 		want string
 	}{
-		{HealthConfig{ErrorRateDegraded: 0, ErrorRateFailing: 0.05}, "health.error_rate_degraded"},
-		{HealthConfig{ErrorRateDegraded: 0.1, ErrorRateFailing: 0.05}, "health.error_rate_failing"},
-		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 1.5}, "health.error_rate_failing"},
-		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: -1}, "health.p99_degraded_ms"},
-		{HealthConfig{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: 500, P99FailingMs: 100}, "health.p99_failing_ms"},
+		{graph.HealthRules{ErrorRateDegraded: 0, ErrorRateFailing: 0.05}, "health.error_rate_degraded"},
+		{graph.HealthRules{ErrorRateDegraded: 0.1, ErrorRateFailing: 0.05}, "health.error_rate_failing"},
+		{graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 1.5}, "health.error_rate_failing"},
+		{graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: -1}, "health.p99_degraded_ms"},
+		{graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05, P99DegradedMs: 500, P99FailingMs: 100}, "health.p99_failing_ms"},
 	} {
 		c := DefaultConfig()
 		c.Health = tc.h

@@ -12,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/agg"
 	"github.com/spanmap/spanmap/graph/layout"
 	"github.com/spanmap/spanmap/server/history"
 	"github.com/spanmap/spanmap/server/hub"
@@ -59,10 +61,10 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Health == (HealthConfig{}) {
-		cfg.Health = DefaultHealthConfig()
+	if cfg.Health == (graph.HealthRules{}) {
+		cfg.Health = agg.DefaultConfig().Health()
 	}
-	cfg.Ingest.Agg = cfg.Health.applyTo(cfg.Ingest.Agg)
+	cfg.Ingest.Agg.SetHealth(cfg.Health)
 	s := &Server{
 		cfg:       cfg,
 		log:       log,

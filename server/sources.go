@@ -62,12 +62,13 @@ func (s *Server) status() graph.Status {
 	if last == 0 && ps.Spans == 0 {
 		stale = false // nothing has arrived yet: the map is empty, not stale
 	}
+	health := s.cfg.Health
 	return graph.Status{
 		Sources:      srcs,
 		Stale:        stale,
 		DroppedSpans: ps.Derive.Dropped + ps.RejectedSpans,
 		PendingSpans: int64(ps.Derive.Pending),
-		Health:       s.cfg.Health.rules(),
+		Health:       &health,
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/spanmap/spanmap/graph"
 )
 
 // OtherOperation names the series that collects the calls of operations past
@@ -83,20 +85,29 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: compact-after %v must not be negative", ErrInvalidConfig, c.CompactAfter)
 	case c.MaxOperationsPerEdge < 1:
 		return fmt.Errorf("%w: max operations per edge %d must be at least 1", ErrInvalidConfig, c.MaxOperationsPerEdge)
-	case !(c.ErrorRateDegraded > 0 && c.ErrorRateDegraded <= 1):
-		return fmt.Errorf("%w: degraded error rate %v must be in (0, 1]", ErrInvalidConfig, c.ErrorRateDegraded)
-	case !(c.ErrorRateFailing >= c.ErrorRateDegraded && c.ErrorRateFailing <= 1):
-		return fmt.Errorf("%w: failing error rate %v must be in [degraded rate, 1]", ErrInvalidConfig, c.ErrorRateFailing)
-	case !(c.LatencyDegradedMs >= 0) || !(c.LatencyFailingMs >= 0):
-		return fmt.Errorf("%w: latency thresholds must not be negative", ErrInvalidConfig)
-	case c.LatencyDegradedMs > 0 && c.LatencyFailingMs > 0 && c.LatencyFailingMs < c.LatencyDegradedMs:
-		return fmt.Errorf("%w: failing latency %vms is below degraded latency %vms", ErrInvalidConfig, c.LatencyFailingMs, c.LatencyDegradedMs)
 	case c.ExemplarCandidates < 0 || c.ExemplarCandidates > maxCandidates:
 		return fmt.Errorf("%w: exemplar candidates %d must be in [0, %d]", ErrInvalidConfig, c.ExemplarCandidates, maxCandidates)
 	case !(c.RelativeAccuracy >= 0.0001 && c.RelativeAccuracy <= 0.05):
 		return fmt.Errorf("%w: relative accuracy %v must be in [0.0001, 0.05]", ErrInvalidConfig, c.RelativeAccuracy)
 	}
+	if err := c.Health().Validate(); err != nil {
+		return fmt.Errorf("%w: health %v", ErrInvalidConfig, err)
+	}
 	return nil
+}
+
+// Health returns the health thresholds of c.
+func (c Config) Health() graph.HealthRules {
+	return graph.HealthRules{
+		ErrorRateDegraded: c.ErrorRateDegraded, ErrorRateFailing: c.ErrorRateFailing,
+		P99DegradedMs: c.LatencyDegradedMs, P99FailingMs: c.LatencyFailingMs,
+	}
+}
+
+// SetHealth sets the health thresholds of c to h.
+func (c *Config) SetHealth(h graph.HealthRules) {
+	c.ErrorRateDegraded, c.ErrorRateFailing = h.ErrorRateDegraded, h.ErrorRateFailing
+	c.LatencyDegradedMs, c.LatencyFailingMs = h.P99DegradedMs, h.P99FailingMs
 }
 
 // maxCandidates bounds Config.ExemplarCandidates.
