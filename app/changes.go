@@ -47,36 +47,22 @@ func DetectChanges(old, cur graph.Snapshot) Changes {
 	if len(old.Nodes) == 0 {
 		return c
 	}
-	detect(c.Nodes, old.Nodes, cur.Nodes, nodeKey, func(o, n *graph.Node) bool {
+	c.GoneNodes = detect(c.Nodes, old.Nodes, cur.Nodes, nodeKey, func(o, n *graph.Node) bool {
 		return isSpike(o.Stats.ErrorRate, n.Stats.ErrorRate, o.Health, n.Health)
 	})
-	detect(c.Edges, old.Edges, cur.Edges, edgeKey, func(o, e *graph.Edge) bool {
+	c.GoneEdges = detect(c.Edges, old.Edges, cur.Edges, edgeKey, func(o, e *graph.Edge) bool {
 		return isSpike(o.ErrorRate, e.ErrorRate, o.Health, e.Health)
 	})
-	c.GoneNodes = gone(old.Nodes, cur.Nodes, nodeKey)
-	c.GoneEdges = gone(old.Edges, cur.Edges, edgeKey)
 	return c
-}
-
-// gone returns the elements of old without an element of cur of the same
-// ID, sorted by ID.
-func gone[T any](old, cur []T, id func(*T) string) []T {
-	var out []T
-	pairs(cur, old, id, func(c, o *T) {
-		if c == nil {
-			out = append(out, *o)
-		}
-	})
-	slices.SortFunc(out, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
-	return out
 }
 
 func nodeKey(n *graph.Node) string { return n.ID }
 func edgeKey(e *graph.Edge) string { return e.ID }
 
 // detect records in out the class of every element of cur that is new or
-// spiked since old.
-func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spiked func(o, n *T) bool) {
+// spiked since old, and returns the elements of old gone from cur, sorted
+// by ID.
+func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spiked func(o, n *T) bool) (gone []T) {
 	pairs(old, cur, id, func(o, n *T) {
 		switch {
 		case o == nil:
@@ -84,26 +70,38 @@ func detect[T any](out map[string]string, old, cur []T, id func(*T) string, spik
 		case spiked(o, n):
 			out[id(n)] = ClassSpike
 		}
-	})
+	}, func(o *T) { gone = append(gone, *o) })
+	if !sortedIDs(gone, id) { // the order of old, when it is not sorted
+		slices.SortFunc(gone, func(a, b T) int { return strings.Compare(id(&a), id(&b)) })
+	}
+	return gone
 }
 
 // pairs calls fn for every element of cur with the element of old of the
-// same ID, or nil. Snapshots are sorted by ID, so one merge pass finds
-// each element's predecessor; lists that are not fall back to a map from
-// ID to the last element of old with it.
-func pairs[T any](old, cur []T, id func(*T) string, fn func(o, n *T)) {
+// same ID, or nil, and, when gone is not nil, gone for every element of
+// old whose ID cur lacks. Snapshots are sorted by ID, so one merge pass
+// finds each element's predecessor; lists that are not fall back to maps
+// from ID to the last element with it.
+func pairs[T any](old, cur []T, id func(*T) string, fn func(o, n *T), gone func(o *T)) {
+	if gone == nil {
+		gone = func(*T) {}
+	}
 	if sortedIDs(old, id) && sortedIDs(cur, id) {
 		i := 0
 		for j := range cur {
 			cid := id(&cur[j])
-			for i < len(old) && id(&old[i]) < cid {
-				i++
+			for ; i < len(old) && id(&old[i]) < cid; i++ {
+				gone(&old[i])
 			}
 			if i < len(old) && id(&old[i]) == cid {
 				fn(&old[i], &cur[j])
+				i++
 			} else {
 				fn(nil, &cur[j])
 			}
+		}
+		for ; i < len(old); i++ {
+			gone(&old[i])
 		}
 		return
 	}
@@ -116,6 +114,17 @@ func pairs[T any](old, cur []T, id func(*T) string, fn func(o, n *T)) {
 			fn(&old[i], &cur[j])
 		} else {
 			fn(nil, &cur[j])
+		}
+	}
+	if len(old) > 0 {
+		inCur := make(map[string]bool, len(cur))
+		for j := range cur {
+			inCur[id(&cur[j])] = true
+		}
+		for i := range old {
+			if !inCur[id(&old[i])] {
+				gone(&old[i])
+			}
 		}
 	}
 }

@@ -53,7 +53,7 @@ func RankRegressions(cur, prev graph.Snapshot, limit int) []Regression {
 			Ratio: ratio, Rate: e.Rate, Score: math.Log2(ratio) * math.Log10(1+e.Rate*60),
 		})
 		edges = append(edges, e)
-	})
+	}, nil)
 	if len(out) > 0 {
 		names := make(map[string]string, len(cur.Nodes))
 		for i := range cur.Nodes {
