@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spanmap/spanmap/graph/decode"
 )
 
 // otlpInput is a frontend root calling checkout (namespace shop), checkout
@@ -136,6 +138,8 @@ func TestMain_derive_outputFile(t *testing.T) {
 
 func TestMain_badInput(t *testing.T) {
 	malformed := writeTemp(t, "bad.json", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz","spanId":"1111111111111111"}]}]}]}`)
+	mismatched := writeTemp(t, "otlp.json", otlpInput)
+	junk := writeTemp(t, "junk.txt", "hello world")
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -150,7 +154,11 @@ func TestMain_badInput(t *testing.T) {
 		{"bad group", []string{"derive", "--input", "-", "--group-by", "team"}, `--group-by`},
 		{"unknown flag", []string{"derive", "--colour"}, "flag provided but not defined: -colour"},
 		{"stray argument", []string{"derive", "--input", "-", "extra"}, `unexpected argument "extra"`},
-		{"malformed", []string{"derive", "--input", malformed}, "otlp-json"},
+		{"malformed", []string{"derive", "--input", malformed}, "spanmap derive: otlp-json: span 0 at byte 54: traceId: want 32 hex digits, got 3"},
+		{"format mismatch", []string{"derive", "--input", mismatched, "--format", "jaeger-json"},
+			"spanmap derive: jaeger-json: at byte 0: no spans found: the input looks like otlp-json (try --format otlp-json or auto)"},
+		{"format mismatch zipkin", []string{"derive", "--input", mismatched, "--format", "zipkin"}, "spanmap derive: zipkin: span 0 at byte 0: "},
+		{"not spans", []string{"derive", "--input", junk}, "spanmap derive: auto: at byte 0: unknown format"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errOut := run(t, "", tc.args...)
@@ -164,6 +172,34 @@ func TestMain_badInput(t *testing.T) {
 				t.Fatalf("error is not one line: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestMain_derive_empty checks that empty input and input without spans are
+// an empty map, not an error, with no time range.
+func TestMain_derive_empty(t *testing.T) {
+	for _, body := range []string{"", " \n", `{"resourceSpans":[]}`, `{"data":[]}`, "[]"} {
+		for _, format := range []string{"auto", "otlp-json", "jaeger-json", "zipkin"} {
+			code, out, errOut := run(t, body, "derive", "--input", "-", "--format", format)
+			if strings.TrimSpace(body) != "" && format != "auto" {
+				if det, _ := decode.Detect([]byte(body)); det.String() != format {
+					continue // the mismatch test covers these
+				}
+			}
+			if code != ExitOK {
+				t.Fatalf("%q as %s: exit %d: %s", body, format, code, errOut)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			if n, e := doc["nodes"].([]any), doc["edges"].([]any); len(n) != 0 || len(e) != 0 {
+				t.Fatalf("%q as %s: %d nodes, %d edges", body, format, len(n), len(e))
+			}
+			if _, ok := doc["from_ms"]; ok {
+				t.Fatalf("%q as %s: from_ms %v for no calls", body, format, doc["from_ms"])
+			}
+		}
 	}
 }
 

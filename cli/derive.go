@@ -113,10 +113,16 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 	frozen := time.Unix(0, 0)
 	d := derive.New(cfg, func() time.Time { return frozen })
 	var obs []derive.Observation
-	err := decode.Stream(r, f, func(batch []span.Span) error {
+	// The first bytes are kept to tell a format mismatch from an input that
+	// holds no spans: decoders skip names they do not know, as the OTLP/JSON
+	// specification asks, so another format's JSON decodes as zero spans.
+	head := &prefixReader{r: r, max: 64 << 10}
+	decoded := 0
+	err := decode.Stream(head, f, func(batch []span.Span) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		decoded += len(batch)
 		obs = d.Add(batch, obs[:0])
 		a.Add(source, obs)
 		return nil
@@ -128,11 +134,35 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 		}
 		return graph.Snapshot{}, derive.Stats{}, fmt.Errorf("read spans: %w", err)
 	}
+	if decoded == 0 && f != decode.Auto {
+		if got, derr := decode.Detect(head.buf); derr == nil && got != f {
+			return graph.Snapshot{}, derive.Stats{}, &UsageError{Err: &decode.Error{Format: f, Offset: 0, Index: -1,
+				Err: fmt.Errorf("no spans found: the input looks like %s (try --format %s or auto)", got, got)}}
+		}
+	}
 	obs = d.Flush(obs[:0])
 	a.Add(source, obs)
 	from, to := a.Bounds()
+	if from.IsZero() { // no calls: an empty range at the epoch, not year 1
+		from, to = time.Unix(0, 0), time.Unix(0, 0)
+	}
 	snap := a.Snapshot(from, to, agg.Options{})
 	return snap, d.Stats(), nil
+}
+
+// prefixReader passes reads through and keeps up to max of the first bytes.
+type prefixReader struct {
+	r   io.Reader
+	buf []byte
+	max int
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if room := p.max - len(p.buf); room > 0 && n > 0 {
+		p.buf = append(p.buf, b[:min(n, room)]...)
+	}
+	return n, err
 }
 
 func openInput(name string, stdin io.Reader) (io.Reader, func(), error) {
