@@ -39,7 +39,9 @@ test: lint wasm
 
 ## bench: Go benchmarks with the figures quoted in README.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./graph/... ./server/... ./app/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./graph/... ./server/... ./app/ ./cli/
+	# `spanmap derive` streaming a 1 GiB OTLP/JSON file: peak heap stays bounded
+	SPANMAP_BENCH_DERIVE_BYTES=1073741824 $(GO) test -run '^$$' -bench 'Derive_streamBoundedMemory' -benchtime 1x ./cli/
 	# the browser's hot path compiled to WebAssembly, run by Node
 	GOOS=js GOARCH=wasm $(GO) test -exec="$$($(GO) env GOROOT)/lib/wasm/go_js_wasm_exec" -run '^$$' \
 		-bench 'MapCanvas_liveUpdate|DecodeMessage/DecodeMessage|Apply' -benchmem ./app/ ./graph/

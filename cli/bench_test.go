@@ -95,6 +95,8 @@ func BenchmarkDerive_fromOTLPProtoBytes(b *testing.B) {
 		return nil
 	}
 	runtime.GC() // setup garbage is not the benchmark's
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start, cpu0 := time.Now(), cpuTime()
@@ -108,8 +110,11 @@ func BenchmarkDerive_fromOTLPProtoBytes(b *testing.B) {
 		}
 		obs = d.Flush(obs[:0])
 	}
-	b.ReportMetric(float64(spans*b.N)/time.Since(start).Seconds(), "spans/s")
-	b.ReportMetric(float64(spans*b.N)/(cpuTime()-cpu0).Seconds(), "spans/cpu-s")
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(spans*b.N)/elapsed.Seconds(), "spans/s")
+	b.ReportMetric(float64(spans*b.N)/cpu.Seconds(), "spans/cpu-s")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(spans*b.N), "allocs/span")
 	b.ReportMetric(float64(spans), "spans/op")
 }
 
