@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -41,6 +43,9 @@ type depsSource struct {
 	min, max  time.Duration
 	downAfter int
 	now       func() time.Time
+	log       *slog.Logger
+	// malformed counts the backend's undecodable responses.
+	malformed func() int64
 
 	mu     sync.Mutex
 	next   time.Time
@@ -73,6 +78,7 @@ func (d *depsSource) poll(ctx context.Context) error {
 		if d.failed >= d.downAfter {
 			d.st.State = poll.StateDown
 		}
+		d.log.Warn("poll failed", "source", d.name, "err", err, "consecutive", d.failed)
 		return err
 	}
 	edges := make([]agg.ExternalEdge, 0, len(links))
@@ -107,6 +113,9 @@ func (d *depsSource) status() poll.Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := d.st
+	if d.malformed != nil {
+		st.Malformed = d.malformed()
+	}
 	if !st.LastSuccess.IsZero() {
 		st.Lag = d.now().Sub(d.next)
 	}
@@ -120,9 +129,13 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 	if err != nil {
 		return component{}, err
 	}
-	var read dependencyReader
+	var (
+		read      dependencyReader
+		malformed func() int64
+	)
 	switch b := backend.(type) {
 	case *jaeger.Puller:
+		malformed = b.Malformed
 		read = func(ctx context.Context, w poll.Window) ([]link, error) {
 			deps, err := b.Dependencies(ctx, w)
 			out := make([]link, len(deps))
@@ -132,6 +145,7 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 			return out, err
 		}
 	case *zipkin.Puller:
+		malformed = b.Malformed
 		read = func(ctx context.Context, w poll.Window) ([]link, error) {
 			deps, err := b.Dependencies(ctx, w)
 			out := make([]link, len(deps))
@@ -147,8 +161,12 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 	d := &depsSource{
 		name: sc.Name, read: read, sink: s.pipeline.Aggregator(), interval: pc.Interval,
 		min: pc.MinBackoff, max: pc.MaxBackoff, downAfter: pc.DownAfter, now: s.now,
+		log: s.log.With("source", sc.Name), malformed: malformed,
 		st: poll.Status{Name: sc.Name, Kind: sc.Kind, State: poll.StateStarting},
 	}
-	s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(d.status(), sc.UIURL) })
+	if c, ok := backend.(io.Closer); ok {
+		s.closers = append(s.closers, c.Close)
+	}
+	s.sources.addPulled(sc.Name, func() graph.SourceStatus { return pollStatus(d.status(), sc.UIURL) }, pc.Interval)
 	return component{"source " + sc.Name, func(ctx context.Context) error { return poll.Loop(ctx, d.poll, d.delay) }}, nil
 }

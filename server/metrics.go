@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 
+	"github.com/spanmap/spanmap/graph"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -63,6 +65,22 @@ var (
 		"Snapshots of live Views that could not be read (the history store failed); the View keeps its last map.", nil, nil)
 	descSourceUp = prometheus.NewDesc("spanmap_source_up",
 		"1 when a source is ok, 0.5 degraded, 0 down.", []string{"source", "kind"}, nil)
+	descSourceState = prometheus.NewDesc("spanmap_source_state",
+		"1 for the state a source is in (ok, degraded, down), 0 for the others.", []string{"source", "kind", "state"}, nil)
+	descSourceLastSuccess = prometheus.NewDesc("spanmap_source_last_success_timestamp_seconds",
+		"When the source last delivered data, Unix seconds (0: never).", []string{"source", "kind"}, nil)
+	descSourceLag = prometheus.NewDesc("spanmap_source_lag_seconds",
+		"How far the source's data trails now.", []string{"source", "kind"}, nil)
+	descSourceError = prometheus.NewDesc("spanmap_source_failing",
+		"1 while the source reports an error (the text is last_error in GET /api/v1/sources), else 0.", []string{"source", "kind"}, nil)
+	descSourceMalformed = prometheus.NewDesc("spanmap_source_malformed_total",
+		"Responses or requests from the source that could not be decoded.", []string{"source", "kind"}, nil)
+	descSourceTraces = prometheus.NewDesc("spanmap_source_traces_fetched_total",
+		"Traces a puller fetched (after de-duplication).", []string{"source", "kind"}, nil)
+	descSourceCaps = prometheus.NewDesc("spanmap_source_caps_hit_total",
+		"Queries that returned a puller's result limit even after narrowing the window: traces may be missing.", []string{"source", "kind"}, nil)
+	descSourceBehind = prometheus.NewDesc("spanmap_source_polls_behind",
+		"Poll intervals a puller trails real time by.", []string{"source", "kind"}, nil)
 	descFlushes = prometheus.NewDesc("spanmap_history_flushes_total",
 		"Flushes of the recent minutes to the data dir, failed ones included.", nil, nil)
 	descFlushErrors = prometheus.NewDesc("spanmap_history_flush_errors_total",
@@ -118,8 +136,36 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 0.5
 		}
 		ch <- prometheus.MustNewConstMetric(descSourceUp, prometheus.GaugeValue, up, st.Name, st.Kind)
+		collectSource(ch, st)
 	}
 	c.collectHistory(ch)
+}
+
+// collectSource reports one source's status beyond spanmap_source_up.
+func collectSource(ch chan<- prometheus.Metric, st graph.SourceStatus) {
+	gauge := func(d *prometheus.Desc, v float64, extra ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append([]string{st.Name, st.Kind}, extra...)...)
+	}
+	counter := func(d *prometheus.Desc, v int64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), st.Name, st.Kind)
+	}
+	for _, state := range []graph.SourceState{graph.SourceOK, graph.SourceDegraded, graph.SourceDown} {
+		gauge(descSourceState, b2f(st.State == state), string(state))
+	}
+	gauge(descSourceLastSuccess, float64(st.LastSuccess)/1e3)
+	gauge(descSourceLag, float64(st.Lag)/1e3)
+	gauge(descSourceError, b2f(st.LastError != ""))
+	gauge(descSourceBehind, float64(st.PollsBehind))
+	counter(descSourceMalformed, st.Malformed)
+	counter(descSourceTraces, st.TracesFetched)
+	counter(descSourceCaps, st.CapsHit)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // collectHistory reports the on-disk history (when there is a data dir) and

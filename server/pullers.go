@@ -224,13 +224,14 @@ func (s *Server) pullerComponents() ([]component, error) {
 		if ui == "" && (sc.Kind == "jaeger" || sc.Kind == "zipkin") && !strings.HasPrefix(sc.Conn.URL, "grpc") {
 			ui = sc.Conn.URL
 		}
-		s.sources.add(sc.Name, func() graph.SourceStatus {
+		pc := sc.pollConfig()
+		s.sources.addPulled(sc.Name, func() graph.SourceStatus {
 			st := pollStatus(p.Status(), ui)
 			if m, ok := backend.(interface{ Malformed() int64 }); ok {
 				st.Malformed = m.Malformed()
 			}
 			return st
-		})
+		}, pc.Interval)
 		if c, ok := backend.(io.Closer); ok {
 			s.closers = append(s.closers, c.Close)
 		}
@@ -244,6 +245,7 @@ func pollStatus(st poll.Status, ui string) graph.SourceStatus {
 	out := graph.SourceStatus{
 		Name: st.Name, Kind: st.Kind, LastError: st.LastError, UIURL: ui,
 		Lag: st.Lag.Milliseconds(), TracesFetched: st.TracesFetched, CapsHit: st.CapsHit, PollsBehind: st.PollsBehind,
+		Malformed: st.Malformed,
 	}
 	switch st.State {
 	case poll.StateOK:
@@ -283,6 +285,6 @@ func (s *Server) prometheusComponent(sc SourceConfig) (component, error) {
 	if err != nil {
 		return component{}, err
 	}
-	s.sources.add(sc.Name, func() graph.SourceStatus { return pollStatus(src.Status(), sc.UIURL) })
+	s.sources.addPulled(sc.Name, func() graph.SourceStatus { return pollStatus(src.Status(), sc.UIURL) }, pc.Interval)
 	return component{"source " + sc.Name, src.Run}, nil
 }

@@ -17,48 +17,77 @@ import (
 // registry knows every source and how to report its status.
 type registry struct {
 	mu      sync.Mutex
-	sources map[string]func() graph.SourceStatus
+	sources map[string]registered
+}
+
+// registered is one source: its status and how long after its last
+// success its data still counts as fresh.
+type registered struct {
+	status func() graph.SourceStatus
+	fresh  time.Duration
 }
 
 func newRegistry() *registry {
-	return &registry{sources: map[string]func() graph.SourceStatus{}}
+	return &registry{sources: map[string]registered{}}
 }
 
-// add registers a source's status function under its name.
+// add registers a pushed source's status function under its name.
 func (r *registry) add(name string, status func() graph.SourceStatus) {
+	r.addPulled(name, status, 0)
+}
+
+// addPulled registers a pulled source polled every interval: its data is
+// fresh for two intervals (at least staleAfter) after its last success, so
+// a source polled once a minute does not turn the map stale between polls.
+func (r *registry) addPulled(name string, status func() graph.SourceStatus, interval time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.sources[name] = status
+	r.sources[name] = registered{status: status, fresh: max(staleAfter, 2*interval)}
 }
 
 // list returns every source's status, sorted by name.
 func (r *registry) list() []graph.SourceStatus {
-	r.mu.Lock()
-	fns := make([]func() graph.SourceStatus, 0, len(r.sources))
-	for _, f := range r.sources {
-		fns = append(fns, f)
-	}
-	r.mu.Unlock()
-	out := make([]graph.SourceStatus, 0, len(fns))
-	for _, f := range fns {
-		out = append(out, f())
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out, _ := r.listFresh(time.Time{})
 	return out
 }
 
-// staleAfter is how long without data from any source makes the map stale.
+// listFresh returns every source's status, sorted by name, and whether any
+// source delivered data within its freshness period before now.
+func (r *registry) listFresh(now time.Time) ([]graph.SourceStatus, bool) {
+	r.mu.Lock()
+	regs := make([]registered, 0, len(r.sources))
+	for _, reg := range r.sources {
+		regs = append(regs, reg)
+	}
+	r.mu.Unlock()
+	out := make([]graph.SourceStatus, 0, len(regs))
+	fresh := false
+	for _, reg := range regs {
+		st := reg.status()
+		if st.LastSuccess != 0 && now.Sub(time.UnixMilli(st.LastSuccess)) <= reg.fresh {
+			fresh = true
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, fresh
+}
+
+// staleAfter is how long without data from any source makes the map stale
+// (longer for a source polled less often, see addPulled).
 const staleAfter = 30 * time.Second
 
-// status is the hub's StatusFunc: sources, staleness and span drops.
+// status is the hub's StatusFunc: sources, staleness and span drops. The
+// map is stale when no source delivered data within its freshness period:
+// the graph keeps its last figures, and the sources say which are down.
 func (s *Server) status() graph.Status {
-	srcs := s.sources.list()
+	srcs, fresh := s.sources.listFresh(s.now())
 	ps := s.pipeline.Stats()
 	var last int64
 	for _, st := range srcs {
 		last = max(last, st.LastSuccess)
 	}
-	stale := len(srcs) > 0 && (last == 0 || s.now().Sub(time.UnixMilli(last)) > staleAfter)
+	stale := len(srcs) > 0 && !fresh
 	if last == 0 && ps.Spans == 0 {
 		stale = false // nothing has arrived yet: the map is empty, not stale
 	}

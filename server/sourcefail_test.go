@@ -1,0 +1,376 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	grpcgzip "google.golang.org/grpc/encoding/gzip"
+	"google.golang.org/grpc/status"
+
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
+	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/server/source/rawpb"
+)
+
+// flakyZipkin is a Zipkin query API on a fixed loopback address that can
+// answer, fail with 500s, send truncated JSON, answer too slowly, or be
+// down altogether (nothing listening).
+type flakyZipkin struct {
+	t    *testing.T
+	addr string
+
+	mu   sync.Mutex
+	mode string // "ok", "500", "truncated", "slow"
+	srv  *http.Server
+}
+
+func newFlakyZipkin(t *testing.T) *flakyZipkin {
+	f := &flakyZipkin{t: t, mode: "ok"}
+	f.up("127.0.0.1:0")
+	t.Cleanup(f.down)
+	return f
+}
+
+func (f *flakyZipkin) url() string { return "http://" + f.addr }
+
+func (f *flakyZipkin) set(mode string) {
+	f.mu.Lock()
+	f.mode = mode
+	f.mu.Unlock()
+}
+
+// up starts serving on addr (the same address after a down).
+func (f *flakyZipkin) up(addr string) {
+	var ln net.Listener
+	var err error
+	for range 50 { // the address was just released; retry briefly
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.addr = ln.Addr().String()
+	srv := &http.Server{Handler: http.HandlerFunc(f.serve)}
+	f.mu.Lock()
+	f.srv = srv
+	f.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+// down closes the listener and every connection.
+func (f *flakyZipkin) down() {
+	f.mu.Lock()
+	srv := f.srv
+	f.srv = nil
+	f.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+func (f *flakyZipkin) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	mode := f.mode
+	f.mu.Unlock()
+	switch mode {
+	case "500":
+		http.Error(w, "storage exploded", http.StatusInternalServerError)
+		return
+	case "truncated":
+		fmt.Fprint(w, `["backend","fron`)
+		return
+	case "slow":
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	ts := time.Now().Add(-3 * time.Second).UnixMicro()
+	switch r.URL.Path {
+	case "/api/v2/services":
+		fmt.Fprint(w, `["backend","frontend"]`)
+	case "/api/v2/traces":
+		fmt.Fprintf(w, `[[
+{"traceId":"00000000000000a1","id":"00000000000000a1","kind":"SERVER","name":"get /","timestamp":%d,"duration":9000,"localEndpoint":{"serviceName":"frontend"}},
+{"traceId":"00000000000000a1","parentId":"00000000000000a1","id":"00000000000000b2","kind":"CLIENT","name":"get /api","timestamp":%d,"duration":7000,"localEndpoint":{"serviceName":"frontend"}},
+{"traceId":"00000000000000a1","parentId":"00000000000000a1","id":"00000000000000b2","kind":"SERVER","shared":true,"name":"get /api","timestamp":%d,"duration":5000,"localEndpoint":{"serviceName":"backend"}}]]`,
+			ts, ts+100, ts+200)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// metricValue returns the value of the sample whose name and labels start
+// with series in a Prometheus text exposition.
+func metricValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no sample %s in /metrics", series)
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestServer_sourceFailures runs a pulled source through every failure a
+// backend can have (down at start, 500s, truncated JSON, an answer slower
+// than the timeout, down mid-run) and checks, for each, the state and error
+// in GET /api/v1/sources and /metrics, that the process keeps serving and
+// that the map keeps the last edge it had; then the source recovers.
+func TestServer_sourceFailures(t *testing.T) {
+	zb := newFlakyZipkin(t)
+	addr := zb.addr
+	zb.down() // down at start
+	cfg := testConfig()
+	c := connTo(zb.url())
+	c.Timeout = 300 * time.Millisecond
+	cfg.Sources = []SourceConfig{{Kind: "zipkin", Name: "zk", Conn: c, Interval: 50 * time.Millisecond, Settle: time.Second}}
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+
+	// waitState polls the sources API until zk is in state with an error
+	// containing errText ("" when it must have none).
+	waitState := func(state graph.SourceState, errText string) graph.SourceStatus {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			st := sourcesOf(t, base)["zk"]
+			if st.State == state && strings.Contains(st.LastError, errText) && (errText != "" || st.LastError == "") {
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("zk status = %+v, want %s with an error containing %q", st, state, errText)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// serving checks that the process answers and the map keeps its edge.
+	serving := func(wantEdge bool) {
+		t.Helper()
+		if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
+			t.Fatalf("/healthz = %d", code)
+		}
+		if e := hasEdge(fetchGraph(t, base, "window=5m"), "frontend", "backend"); (e != nil) != wantEdge {
+			t.Fatalf("edge frontend->backend present = %v, want %v", e != nil, wantEdge)
+		}
+	}
+
+	st := waitState(graph.SourceDown, "connection refused")
+	if !strings.Contains(st.LastError, "list services of zk") {
+		t.Fatalf("error %q does not name the source", st.LastError)
+	}
+	serving(false)
+	_, metrics := get(t, base+"/metrics")
+	if metricValue(t, metrics, `spanmap_source_state{kind="zipkin",source="zk",state="down"}`) != 1 ||
+		metricValue(t, metrics, `spanmap_source_failing{kind="zipkin",source="zk"}`) != 1 ||
+		metricValue(t, metrics, `spanmap_source_last_success_timestamp_seconds{kind="zipkin",source="zk"}`) != 0 {
+		t.Fatalf("metrics of a source down at start:\n%s", grepLines(metrics, `source="zk"`))
+	}
+
+	zb.up(addr)
+	waitState(graph.SourceOK, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for hasEdge(fetchGraph(t, base, "window=5m"), "frontend", "backend") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("edge never appeared after the backend came up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, metrics = get(t, base+"/metrics")
+	if metricValue(t, metrics, `spanmap_source_traces_fetched_total{kind="zipkin",source="zk"}`) != 1 ||
+		metricValue(t, metrics, `spanmap_source_last_success_timestamp_seconds{kind="zipkin",source="zk"}`) < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Fatalf("metrics of a source that answers:\n%s", grepLines(metrics, `source="zk"`))
+	}
+
+	for _, tc := range []struct{ mode, errText string }{
+		{"500", "500 Internal Server Error: storage exploded"},
+		{"truncated", "malformed response"},
+		{"slow", "exceeded"}, // Client.Timeout exceeded
+	} {
+		zb.set(tc.mode)
+		waitState(graph.SourceDown, tc.errText)
+		serving(true)
+		zb.set("ok")
+		waitState(graph.SourceOK, "")
+	}
+	st = sourcesOf(t, base)["zk"]
+	_, metrics = get(t, base+"/metrics")
+	if st.Malformed == 0 || metricValue(t, metrics, `spanmap_source_malformed_total{kind="zipkin",source="zk"}`) != float64(st.Malformed) {
+		t.Fatalf("malformed: status %d, metrics:\n%s", st.Malformed, grepLines(metrics, `source="zk"`))
+	}
+
+	zb.down() // down mid-run
+	waitState(graph.SourceDown, "connection refused")
+	serving(true)
+	zb.up(addr)
+	waitState(graph.SourceOK, "")
+	if st := sourcesOf(t, base)["zk"]; st.TracesFetched != 1 {
+		t.Fatalf("traces fetched = %d, want the one trace once", st.TracesFetched)
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestServer_receiverLimits sends the receivers of a running server bodies
+// over the limit, a gzip bomb and malformed requests, over real sockets,
+// and checks each status and that the server keeps taking spans.
+func TestServer_receiverLimits(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxBodyBytes = 64 << 10
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+	otlpURL := "http://" + s.Addr("--otlp-http-addr") + "/v1/traces"
+	zipkinURL := "http://" + s.Addr("--zipkin-addr") + "/api/v2/spans"
+
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	zw.Write(make([]byte, 32<<20)) // 32 MiB of zeros in about 32 KiB
+	zw.Close()
+	post := func(url, ctype, enc string, body []byte) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		if enc != "" {
+			req.Header.Set("Content-Encoding", enc)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	for _, tc := range []struct {
+		name, url, ctype, enc string
+		body                  []byte
+		want                  int
+		wantMsg               string
+	}{
+		{"otlp over the limit", otlpURL, "application/x-protobuf", "", make([]byte, 65<<10), 413, "too large"},
+		{"otlp gzip bomb", otlpURL, "application/x-protobuf", "gzip", bomb.Bytes(), 413, "too large"},
+		{"otlp truncated json", otlpURL, "application/json", "", []byte(`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8e`), 400, "otlp-json"},
+		{"otlp wrong type", otlpURL, "text/plain", "", []byte("hi"), 415, "unsupported content type"},
+		{"zipkin over the limit", zipkinURL, "application/json", "", bytes.Repeat([]byte(" "), 65<<10), 413, "too large"},
+		{"zipkin gzip bomb", zipkinURL, "application/json", "gzip", bomb.Bytes(), 413, "too large"},
+		{"zipkin truncated json", zipkinURL, "application/json", "", []byte(`[{"traceId":"86154a4ba6e91385","id":"4d1e`), 400, "zipkin"},
+	} {
+		code, body := post(tc.url, tc.ctype, tc.enc, tc.body)
+		if code != tc.want || !strings.Contains(body, tc.wantMsg) {
+			t.Errorf("%s: %d %q, want %d mentioning %q", tc.name, code, body, tc.want, tc.wantMsg)
+		}
+	}
+
+	// OTLP/gRPC: a message over the limit (also when gzip-compressed, which
+	// gRPC checks after decompression, so a bomb is cut off) is
+	// RESOURCE_EXHAUSTED, a malformed one INVALID_ARGUMENT.
+	cc, err := grpc.NewClient(s.Addr("--otlp-grpc-addr"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	client := coltrace.NewTraceServiceClient(cc)
+	big := &coltrace.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{
+		Spans: []*tracepb.Span{{TraceId: []byte{15: 1}, SpanId: []byte{7: 1}, Name: strings.Repeat("x", 65<<10)}},
+	}}}}}
+	for _, tc := range []struct {
+		name string
+		opts []grpc.CallOption
+	}{{"plain", nil}, {"gzip", []grpc.CallOption{grpc.UseCompressor(grpcgzip.Name)}}} {
+		_, err := client.Export(context.Background(), big, tc.opts...)
+		if status.Code(err) != codes.ResourceExhausted {
+			t.Errorf("gRPC export over the limit (%s): %v, want ResourceExhausted", tc.name, err)
+		}
+	}
+	var out rawpb.Message
+	err = cc.Invoke(context.Background(), "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+		&rawpb.Message{B: []byte{0x0a, 0xff, 0x01}}, &out, grpc.ForceCodec(rawpb.Codec{}))
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "otlp-proto") {
+		t.Errorf("malformed gRPC export: %v, want InvalidArgument naming the decoder", err)
+	}
+
+	// The server still takes spans and serves the map.
+	sendPair(t, s.Addr("--otlp-http-addr"), "checkout", "payment")
+	deadline := time.Now().Add(10 * time.Second)
+	for hasEdge(fetchGraph(t, base, "window=5m"), "checkout", "payment") == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no edge after the refused requests")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	srcs := sourcesOf(t, base)
+	if srcs["otlp"].Malformed != 2 || srcs["zipkin-receiver"].Malformed != 1 {
+		t.Fatalf("malformed counts: otlp %d, zipkin %d; want 2 and 1", srcs["otlp"].Malformed, srcs["zipkin-receiver"].Malformed)
+	}
+}
+
+// TestRegistry_freshness checks the rule behind the stale flag: a pushed
+// source is fresh for staleAfter after its last data, a pulled one for two
+// poll intervals (at least staleAfter), so a source polled once a minute
+// does not flag the map stale between its polls, and one that stopped
+// answering does.
+func TestRegistry_freshness(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	at := func(ago time.Duration) func() graph.SourceStatus {
+		return func() graph.SourceStatus { return graph.SourceStatus{Name: "s", LastSuccess: now.Add(-ago).UnixMilli()} }
+	}
+	never := func() graph.SourceStatus { return graph.SourceStatus{Name: "s"} }
+	for _, tc := range []struct {
+		name     string
+		status   func() graph.SourceStatus
+		interval time.Duration // 0: pushed
+		fresh    bool
+	}{
+		{"pushed, 10 s ago", at(10 * time.Second), 0, true},
+		{"pushed, 31 s ago", at(31 * time.Second), 0, false},
+		{"polled every 15 s, 25 s ago", at(25 * time.Second), 15 * time.Second, true},
+		{"polled every 15 s, 40 s ago", at(40 * time.Second), 15 * time.Second, false},
+		{"polled every minute, 90 s ago", at(90 * time.Second), time.Minute, true},
+		{"polled every minute, 3 min ago", at(3 * time.Minute), time.Minute, false},
+		{"never", never, time.Minute, false},
+	} {
+		r := newRegistry()
+		r.addPulled("s", tc.status, tc.interval)
+		if _, fresh := r.listFresh(now); fresh != tc.fresh {
+			t.Errorf("%s: fresh = %v, want %v", tc.name, fresh, tc.fresh)
+		}
+	}
+	// One fresh source is enough: the map is not stale.
+	r := newRegistry()
+	r.add("otlp", at(time.Second))
+	r.addPulled("jaeger", at(time.Hour), 15*time.Second)
+	if srcs, fresh := r.listFresh(now); !fresh || len(srcs) != 2 {
+		t.Fatalf("fresh = %v with %d sources, want true with 2", fresh, len(srcs))
+	}
+}
