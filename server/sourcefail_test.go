@@ -343,7 +343,9 @@ func TestServer_receiverLimits(t *testing.T) {
 func TestRegistry_freshness(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	at := func(ago time.Duration) func() graph.SourceStatus {
-		return func() graph.SourceStatus { return graph.SourceStatus{Name: "s", LastSuccess: now.Add(-ago).UnixMilli()} }
+		return func() graph.SourceStatus {
+			return graph.SourceStatus{Name: "s", LastSuccess: now.Add(-ago).UnixMilli()}
+		}
 	}
 	never := func() graph.SourceStatus { return graph.SourceStatus{Name: "s"} }
 	for _, tc := range []struct {
