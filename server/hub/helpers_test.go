@@ -19,11 +19,23 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/server/layoutproc"
 )
+
+// layoutWorkerEnv makes the test binary a layout worker (layoutproc.Serve),
+// for tests that lay out in child processes as spanmap serve does.
+const layoutWorkerEnv = "SPANMAP_HUB_TEST_LAYOUT_WORKER"
 
 // TestMain fails the run when a goroutine of the hub or of a websocket
 // connection outlives the tests.
 func TestMain(m *testing.M) {
+	if os.Getenv(layoutWorkerEnv) == "1" {
+		if err := layoutproc.Serve(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	if code == 0 {
 		if err := checkLeaks(10 * time.Second); err != nil {
