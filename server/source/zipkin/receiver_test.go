@@ -2,6 +2,7 @@ package zipkin
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	zipkingo "github.com/openzipkin/zipkin-go"
 	"github.com/openzipkin/zipkin-go/model"
+	"github.com/openzipkin/zipkin-go/proto/zipkin_proto3"
 	zipkinhttp "github.com/openzipkin/zipkin-go/reporter/http"
 
 	"github.com/spanmap/spanmap/graph/span"
@@ -53,12 +55,31 @@ func newTestReceiver(t *testing.T, sink Sink) *Receiver {
 }
 
 // TestReceiver_zipkinGoReporter posts spans with zipkin-go's real HTTP
-// reporter: a client span in frontend and its shared server half in backend.
+// reporter, in JSON and in proto3: a client span in frontend and its
+// shared server half in backend.
 func TestReceiver_zipkinGoReporter(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []zipkinhttp.ReporterOption
+		ctype string
+	}{
+		{"json", nil, "application/json"},
+		{"proto3", []zipkinhttp.ReporterOption{zipkinhttp.Serializer(zipkin_proto3.SpanSerializer{})}, "application/x-protobuf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testReporter(t, tc.opts, tc.ctype) })
+	}
+}
+
+func testReporter(t *testing.T, opts []zipkinhttp.ReporterOption, ctype string) {
 	sink := &fakeSink{}
-	srv := httptest.NewServer(newTestReceiver(t, sink).Handler())
+	var gotType string
+	h := newTestReceiver(t, sink).Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotType = r.Header.Get("Content-Type")
+		h.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
-	rep := zipkinhttp.NewReporter(srv.URL+SpansPath, zipkinhttp.BatchInterval(10*time.Millisecond))
+	rep := zipkinhttp.NewReporter(srv.URL+SpansPath, append([]zipkinhttp.ReporterOption{zipkinhttp.BatchInterval(10 * time.Millisecond)}, opts...)...)
 
 	front, err := zipkingo.NewEndpoint("frontend", "127.0.0.1:8080")
 	if err != nil {
@@ -99,17 +120,32 @@ func TestReceiver_zipkinGoReporter(t *testing.T) {
 	if !sawShared || !sawClientErr {
 		t.Fatalf("spans not decoded as expected: %+v", got)
 	}
+	if gotType != ctype {
+		t.Fatalf("the reporter sent %q, want %q", gotType, ctype)
+	}
 }
 
 func TestReceiver_statuses(t *testing.T) {
 	valid := `[{"traceId":"86154a4ba6e91385","id":"4d1e00c0db9010db","kind":"SERVER","name":"get","timestamp":1472470996199000,"duration":207000,"localEndpoint":{"serviceName":"frontend"}}]`
+	var gzValid, bomb bytes.Buffer
+	zw := gzip.NewWriter(&gzValid)
+	zw.Write([]byte(valid))
+	zw.Close()
+	zw = gzip.NewWriter(&bomb)
+	zw.Write(make([]byte, 8<<20)) // 8 MiB of zeros in about 8 KiB: far past the 1 MiB limit once inflated
+	zw.Close()
 	for _, tc := range []struct {
-		name, method, ctype, body string
-		busy                      int
-		want                      int
-		wantMsg                   string
+		name, method, ctype, enc, body string
+		busy                           int
+		want                           int
+		wantMsg                        string
 	}{
 		{name: "accepted", method: "POST", ctype: "application/json", body: valid, want: 202},
+		{name: "gzip accepted", method: "POST", ctype: "application/json", enc: "gzip", body: gzValid.String(), want: 202},
+		{name: "gzip bomb", method: "POST", ctype: "application/json", enc: "gzip", body: bomb.String(), want: 413, wantMsg: "too large"},
+		{name: "truncated gzip", method: "POST", ctype: "application/json", enc: "gzip", body: gzValid.String()[:30], want: 400, wantMsg: "malformed"},
+		{name: "unknown encoding", method: "POST", ctype: "application/json", enc: "br", body: valid, want: 415, wantMsg: "unsupported content encoding"},
+		{name: "malformed proto3", method: "POST", ctype: "application/x-protobuf", body: "\x0a\xff\x01", want: 400, wantMsg: "zipkin"},
 		{name: "malformed", method: "POST", ctype: "application/json", body: `[{"traceId":"zz"}]`, want: 400, wantMsg: "zipkin"},
 		{name: "truncated", method: "POST", ctype: "application/json", body: valid[:40], want: 400, wantMsg: "zipkin"},
 		{name: "wrong type", method: "POST", ctype: "text/xml", body: valid, want: 415, wantMsg: "unsupported content type"},
@@ -123,6 +159,9 @@ func TestReceiver_statuses(t *testing.T) {
 			defer srv.Close()
 			req, _ := http.NewRequest(tc.method, srv.URL+SpansPath, bytes.NewReader([]byte(tc.body)))
 			req.Header.Set("Content-Type", tc.ctype)
+			if tc.enc != "" {
+				req.Header.Set("Content-Encoding", tc.enc)
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
