@@ -22,12 +22,20 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	grpcstatus "google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/spanmap/spanmap/graph/span"
+	"github.com/spanmap/spanmap/server/source/rawpb"
 )
 
 // fakeSink records what it accepts and refuses the first `busy` submits.
@@ -279,5 +287,64 @@ func TestConfig_Validate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReceiver_GRPC_statuses calls the OTLP/gRPC receiver over a real
+// socket: spans over the per-trace limit are a partial success, a body it
+// cannot decode is INVALID_ARGUMENT, a message over the limit (also a
+// gzip bomb, which gRPC measures after decompression) RESOURCE_EXHAUSTED.
+func TestReceiver_GRPC_statuses(t *testing.T) {
+	sink := &fakeSink{}
+	r := newReceiver(t, sink, func(c *Config) { c.MaxBodyBytes, c.MaxSpansPerTrace = 64<<10, 1 })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := r.GRPCServer()
+	go gs.Serve(ln)
+	defer gs.Stop()
+	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	client := coltrace.NewTraceServiceClient(cc)
+
+	mk := func(id byte) *tracepb.Span {
+		return &tracepb.Span{TraceId: []byte{15: 1}, SpanId: []byte{7: id}, Name: "GET /", Kind: tracepb.Span_SPAN_KIND_SERVER,
+			StartTimeUnixNano: 1_700_000_000_000_000_000, EndTimeUnixNano: 1_700_000_000_100_000_000}
+	}
+	req := coltrace.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{{Key: "service.name",
+			Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: "frontend"}}}}},
+		ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{mk(1), mk(2)}}},
+	}}}
+	resp, err := client.Export(context.Background(), &req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := resp.GetPartialSuccess(); ps.GetRejectedSpans() != 1 || !strings.Contains(ps.GetErrorMessage(), "more than 1 spans of one trace") {
+		t.Fatalf("partial success = %+v, want 1 rejected span with a reason", ps)
+	}
+	if len(sink.spans) != 1 || r.Stats().RejectedSpans != 1 {
+		t.Fatalf("sink got %d spans, stats %+v; want 1 kept and 1 rejected", len(sink.spans), r.Stats())
+	}
+
+	var out rawpb.Message
+	err = cc.Invoke(context.Background(), "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+		&rawpb.Message{B: []byte{0x0a, 0xff, 0x01}}, &out, grpc.ForceCodec(rawpb.Codec{}))
+	if grpcstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "otlp-proto") || r.Stats().Malformed != 1 {
+		t.Fatalf("malformed export: %v, malformed %d; want InvalidArgument naming the decoder, counted", err, r.Stats().Malformed)
+	}
+
+	req.ResourceSpans[0].ScopeSpans[0].Spans[0].Name = strings.Repeat("x", 128<<10)
+	for _, opts := range [][]grpc.CallOption{nil, {grpc.UseCompressor("gzip")}} {
+		if _, err := client.Export(context.Background(), &req, opts...); grpcstatus.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("export over the limit (call options %v): %v, want ResourceExhausted", opts, err)
+		}
+	}
+	if len(sink.spans) != 1 {
+		t.Fatalf("refused exports delivered spans: %d in the sink", len(sink.spans))
 	}
 }
