@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/spanmap/spanmap/server/hub"
 )
 
 // metrics is spanmap's own health in Prometheus form. Counters owned by other
@@ -61,6 +63,12 @@ var (
 		"Subscribers closed for falling behind.", nil, nil)
 	descLayout = prometheus.NewDesc("spanmap_layout_seconds_total",
 		"Time spent in graph layout.", nil, nil)
+	descDiffSize = prometheus.NewDesc("spanmap_stream_diff_size_bytes",
+		"Size of each diff message a View publishes, before compression (once per View, however many subscribers it goes to).", nil, nil)
+	descLayoutDuration = prometheus.NewDesc("spanmap_layout_duration_seconds",
+		"Duration of each graph layout run.", nil, nil)
+	descSources = prometheus.NewDesc("spanmap_sources",
+		"Sources (receivers, pullers, the demo) by state: ok, degraded, down.", []string{"state"}, nil)
 	descReadErrors = prometheus.NewDesc("spanmap_hub_read_errors_total",
 		"Snapshots of live Views that could not be read (the history store failed); the View keeps its last map.", nil, nil)
 	descSourceUp = prometheus.NewDesc("spanmap_source_up",
@@ -126,8 +134,12 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSlow, prometheus.CounterValue, float64(hs.SlowDisconnects))
 	ch <- prometheus.MustNewConstMetric(descLayout, prometheus.CounterValue, hs.LayoutSeconds)
 	ch <- prometheus.MustNewConstMetric(descReadErrors, prometheus.CounterValue, float64(hs.ReadErrors))
+	ch <- constHistogram(descDiffSize, hs.DiffSizes)
+	ch <- constHistogram(descLayoutDuration, hs.LayoutDurations)
 
+	states := map[string]int{"ok": 0, "degraded": 0, "down": 0}
 	for _, st := range c.s.sources.list() {
+		states[string(st.State)]++
 		up := 0.0
 		switch st.State {
 		case "ok":
@@ -138,7 +150,19 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descSourceUp, prometheus.GaugeValue, up, st.Name, st.Kind)
 		collectSource(ch, st)
 	}
+	for state, n := range states {
+		ch <- prometheus.MustNewConstMetric(descSources, prometheus.GaugeValue, float64(n), state)
+	}
 	c.collectHistory(ch)
+}
+
+// constHistogram turns one of the hub's histograms into a metric.
+func constHistogram(d *prometheus.Desc, h hub.Histogram) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(h.Bounds))
+	for i, b := range h.Bounds {
+		buckets[b] = h.Cumulative[i]
+	}
+	return prometheus.MustNewConstHistogram(d, h.Count, h.Sum, buckets)
 }
 
 // collectSource reports one source's status beyond spanmap_source_up.

@@ -116,6 +116,8 @@ func New(cfg Config, g Graph, l Layouter, status StatusFunc, log *slog.Logger, n
 		sem:    make(chan struct{}, cfg.LayoutWorkers),
 		views:  map[string]*view{},
 	}
+	h.stats.diffSizes = newHistogram(diffSizeBounds)
+	h.stats.layoutTimes = newHistogram(layoutBounds)
 	return h, nil
 }
 

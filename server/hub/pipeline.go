@@ -90,8 +90,10 @@ func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View,
 	// keep its input order stable), so a topology change never makes the
 	// map jump: new nodes are placed around the old ones.
 	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions(), Pin: true})
+	took := time.Since(start)
 	h.stats.layouts.Add(1)
-	h.stats.layoutNanos.Add(int64(time.Since(start)))
+	h.stats.layoutNanos.Add(int64(took))
+	h.stats.layoutTimes.observe(took.Seconds())
 	if err != nil {
 		if ctx.Err() == nil {
 			h.stats.layoutErrors.Add(1)
@@ -198,6 +200,8 @@ func (h *Hub) publish(v *view, next graph.Snapshot, now time.Time) {
 		// from the snapshot, whose encoding reports the same error.
 		h.log.Error("encode diff", "view", v.key, "err", err)
 		data = nil
+	} else {
+		h.stats.diffSizes.observe(float64(len(data)))
 	}
 	it := item{view: v, kind: kindDiff, base: prev.Version, version: ver, data: data}
 	v.mu.Lock()

@@ -48,6 +48,12 @@ type Stats struct {
 	// ReadErrors counts snapshots the Graph failed to give (a ContextGraph
 	// reading history).
 	ReadErrors uint64
+	// DiffSizes is the distribution of diff message sizes in bytes, one
+	// observation per diff a View publishes (however many subscribers it
+	// goes to).
+	DiffSizes Histogram
+	// LayoutDurations is the distribution of layout run times in seconds.
+	LayoutDurations Histogram
 }
 
 // counters are the hub's atomic counters behind Stats.
@@ -69,6 +75,8 @@ type counters struct {
 	layoutNanos   atomic.Int64
 	layoutsBusy   atomic.Uint64
 	readErrors    atomic.Uint64
+	diffSizes     *histogram
+	layoutTimes   *histogram
 }
 
 // Stats returns the current counters.
@@ -96,5 +104,7 @@ func (h *Hub) Stats() Stats {
 		LayoutSeconds:       time.Duration(c.layoutNanos.Load()).Seconds(),
 		LayoutsBusy:         c.layoutsBusy.Load(),
 		ReadErrors:          c.readErrors.Load(),
+		DiffSizes:           c.diffSizes.snapshot(),
+		LayoutDurations:     c.layoutTimes.snapshot(),
 	}
 }
