@@ -199,7 +199,7 @@ func (h headerCreds) GetRequestMetadata(context.Context, ...string) (map[string]
 }
 
 // RequireTransportSecurity is false so tokens also reach plain-text
-// backends on loopback or inside a mesh; Validate callers warn about it.
+// backends on loopback or inside a mesh, as they do over plain HTTP.
 func (h headerCreds) RequireTransportSecurity() bool { return false }
 
 // WithHeader returns c with header name set to value on every request,
