@@ -97,6 +97,7 @@ func TestGenerator_Batch_derivedTopology(t *testing.T) {
 		"recommendation -> catalog":            graph.EdgeRPC,
 		"notification -> user-profile":         graph.EdgeRPC,
 		"user-profile -> users_db":             graph.EdgeDatabase,
+		"payment -> " + PaymentEventsTopic:     graph.EdgeMessaging,
 	}
 	for k, kind := range want {
 		e := edges[k]
@@ -107,6 +108,9 @@ func TestGenerator_Batch_derivedTopology(t *testing.T) {
 		if e.kind != kind {
 			t.Errorf("edge %s is %s, want %s", k, e.kind, kind)
 		}
+	}
+	if e := edges["payment -> "+PaymentEventsTopic]; e != nil && (e.to != graph.NodeMessaging || e.paired != 0) {
+		t.Errorf("payment -> %s goes to a %s node with %d paired calls, want an uninstrumented messaging node", PaymentEventsTopic, e.to, e.paired)
 	}
 	if e := edges["payment -> "+PaymentProviderAddress]; e != nil && e.errored == 0 {
 		t.Error("no errors on payment -> payment provider over a full cycle")

@@ -7,7 +7,10 @@
 // api-gateway over HTTP and on to the backends over gRPC, with log-normal
 // latencies and long tails, retries of unavailable upstreams, baseline
 // errors, client/server clock skew, and Kafka messaging where one consumer is
-// a child of the producer span and another starts a new trace linked to it.
+// a child of the producer span and another starts a new trace linked to it;
+// the payment-events topic has no traced consumer, so it shows on the map as
+// an uninstrumented messaging node, as PostgreSQL, Redis and the external
+// APIs do.
 //
 // A scripted incident cycle (Config.IncidentPeriod) gives every overlay
 // something to show: an error burst on payment -> api.stripe-like.example, a

@@ -19,6 +19,10 @@ const (
 	OrdersTopic = "orders"
 	// EmailsTopic is the Kafka topic notification publishes mails to.
 	EmailsTopic = "emails"
+	// PaymentEventsTopic is the Kafka topic payment publishes settled
+	// charges to. Its consumers (a ledger export) are not traced, so the
+	// topic is an uninstrumented peer on the map.
+	PaymentEventsTopic = "payment-events"
 )
 
 // newSystem builds the demo shop. Instance names and clock offsets come from
@@ -125,7 +129,8 @@ func newSystem(r *rand.Rand, skew time.Duration) *system {
 	charge := grpc(payment, "payment.v1.PaymentService", "Charge", lat(ms(1.5), 0.4), 0.001,
 		sql(pgShop, "payments_db", "INSERT", "payments", "INSERT INTO payments (order_id, amount, state) VALUES ($1, $2, 'pending')", dbFast),
 		https(stripe, "POST", "/v1/charges", lat(ms(180), 0.45).withTail(0.02, 6)).retry(2).during(IncidentErrorBurst),
-		sql(pgShop, "payments_db", "UPDATE", "payments", "UPDATE payments SET state = $2 WHERE order_id = $1", dbFast))
+		sql(pgShop, "payments_db", "UPDATE", "payments", "UPDATE payments SET state = $2 WHERE order_id = $1", dbFast),
+		publish(kafka, PaymentEventsTopic))
 	ship := consume(shipping, OrdersTopic, lat(ms(1), 0.5), 0.002,
 		sql(pgShop, "shipping_db", "INSERT", "shipments", "INSERT INTO shipments (order_id, address) VALUES ($1, $2)", dbFast),
 		https(carrier, "POST", "/v1/labels", lat(ms(90), 0.5)).retry(1))
