@@ -90,6 +90,7 @@ func TestServe_demo(t *testing.T) {
 	_, out := startServe(t, "--demo", "--http-addr", addr, "--otlp-grpc-addr", "", "--otlp-http-addr", "", "--zipkin-addr", "")
 	base := "http://" + addr
 	start := time.Now()
+	deadline := start.Add(30 * time.Second)
 	var first graph.Snapshot
 	for {
 		s, err := graphOf(base + "/api/v1/graph?window=1m")
@@ -97,25 +98,45 @@ func TestServe_demo(t *testing.T) {
 			first = s
 			break
 		}
-		if time.Since(start) > 30*time.Second {
+		if time.Now().After(deadline) {
 			t.Fatalf("after 30 s: %d services, err %v\n%s", services(s), err, out)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Logf("%d services, %d nodes, %d edges after %s", services(first), len(first.Nodes), len(first.Edges), time.Since(start).Round(time.Millisecond))
-	for time.Since(start) < 30*time.Second {
-		time.Sleep(time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
 		s, err := graphOf(base + "/api/v1/graph?window=1m")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if totalCalls(s) != totalCalls(first) {
+			t.Logf("figures moved after %s: %d calls, then %d", time.Since(start).Round(time.Millisecond), totalCalls(first), totalCalls(s))
+			first = s
 			break
 		}
-		if time.Since(start) >= 30*time.Second {
-			t.Fatalf("figures did not move: %d calls both times", totalCalls(s))
+		if time.Now().After(deadline) {
+			t.Fatalf("figures did not move within 30 s: %d calls every time", totalCalls(s))
 		}
 	}
+	// Uninstrumented peers appear once their calls' spans have waited out
+	// the pairing TTL (10 s).
+	for {
+		missing := demoSystemMissing(first)
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s the demo map lacks: %s", strings.Join(missing, "; "))
+		}
+		time.Sleep(500 * time.Millisecond)
+		s, err := graphOf(base + "/api/v1/graph?window=1m")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first = s
+	}
+	t.Logf("the demo system is complete after %s: %d nodes, %d edges", time.Since(start).Round(time.Millisecond), len(first.Nodes), len(first.Edges))
 	for _, p := range []string{"/", "/app.wasm", "/web/spanmap.css"} {
 		resp, err := http.Get(base + p)
 		if err != nil {
@@ -126,6 +147,44 @@ func TestServe_demo(t *testing.T) {
 			t.Errorf("GET %s = %s", p, resp.Status)
 		}
 	}
+}
+
+// demoSystemMissing lists what the demo's map lacks of the system it
+// promises: the named services, two namespaces, and PostgreSQL, Redis, a
+// Kafka topic and an external payment provider as uninstrumented peers.
+func demoSystemMissing(s graph.Snapshot) []string {
+	var missing []string
+	nodes := map[string]graph.Node{}
+	namespaces := map[string]bool{}
+	for _, n := range s.Nodes {
+		nodes[n.ID] = n
+		if n.Kind == graph.NodeService {
+			namespaces[n.Namespace] = true
+		}
+	}
+	for _, name := range []string{"web-frontend", "api-gateway", "auth", "catalog", "search", "cart", "checkout",
+		"payment", "inventory", "shipping", "notification", "recommendation"} {
+		if n, ok := nodes[name]; !ok || n.Kind != graph.NodeService {
+			missing = append(missing, "service "+name)
+		}
+	}
+	for _, p := range []struct {
+		id   string
+		kind graph.NodeKind
+	}{
+		{"orders_db", graph.NodeDatabase},               // PostgreSQL
+		{"redis-cache", graph.NodeDatabase},             // Redis
+		{"payment-events", graph.NodeMessaging},         // a Kafka topic
+		{"api.stripe-like.example", graph.NodeExternal}, // the payment provider
+	} {
+		if n, ok := nodes[p.id]; !ok || n.Kind != p.kind {
+			missing = append(missing, fmt.Sprintf("%s node %s", p.kind, p.id))
+		}
+	}
+	if len(namespaces) < 2 {
+		missing = append(missing, fmt.Sprintf("a second namespace (services are in %v)", namespaces))
+	}
+	return missing
 }
 
 // TestServe_portInUse checks the one-line error naming the flag, and exit
