@@ -4,11 +4,15 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -79,6 +83,82 @@ func TestJaeger_pullMatchesDependencies(t *testing.T) {
 			checkFigures(t, snap)
 		})
 	}
+	t.Run("spanmap serve --config", func(t *testing.T) { serveMatchesJaeger(t, e, base, deps) })
+}
+
+// serveMatchesJaeger runs the built binary, `spanmap serve`, with a jaeger
+// source in its configuration file, and checks that its graph API ends up
+// with Jaeger's links and call counts, that the source is reported ok in
+// GET /api/v1/sources and /metrics, and that it adds latency and errors.
+func serveMatchesJaeger(t *testing.T, e env, base time.Time, deps map[string]int64) {
+	port := freePorts(t, 1)[0]
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := filepath.Join(t.TempDir(), "spanmap.yaml")
+	lookback := (time.Since(base) + 2*time.Minute).Round(time.Second)
+	yaml := fmt.Sprintf(`sources:
+  - kind: jaeger
+    url: http://%s
+    interval: 1s
+    lookback: %s
+    settle: 1s
+    limit: 1000
+`, e.queryHTTP, lookback)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out := startServe(t, "--config", cfg, "--http-addr", addr, "--data-dir", "",
+		"--otlp-grpc-addr", "", "--otlp-http-addr", "", "--zipkin-addr", "")
+	api := "http://" + addr
+	var (
+		snap graph.Snapshot
+		diff []string
+	)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var err error
+		snap, err = graphOf(api + "/api/v1/graph?window=1h")
+		if err == nil {
+			if diff = diffWithJaeger(snap, deps); len(diff) == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spanmap serve's graph does not match Jaeger after 90 s (err %v):\n%s\n%s", err, strings.Join(diff, "\n"), out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	pay := edge(t, snap, "shop-orders", "shop-payments")
+	if pay.Errors != shopFailures || !near(pay.Latency.P50, float64(payWait.Milliseconds())) || pay.Sources[0] != "jaeger" {
+		t.Errorf("%s: %d errors, latency %+v, sources %v; want %d errors, %v", pay.ID, pay.Errors, pay.Latency, pay.Sources, shopFailures, payWait)
+	}
+
+	resp, err := http.Get(api + "/api/v1/sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srcs struct{ Sources []graph.SourceStatus }
+	err = json.NewDecoder(resp.Body).Decode(&srcs)
+	resp.Body.Close()
+	if err != nil || len(srcs.Sources) != 1 {
+		t.Fatalf("sources: %v, %+v", err, srcs)
+	}
+	st := srcs.Sources[0]
+	if st.Name != "jaeger" || st.State != graph.SourceOK || st.TracesFetched < shopTraces+zipkinTraces || st.Malformed != 0 ||
+		st.CapsHit != 0 || st.LastSuccess == 0 || st.UIURL != "http://"+e.queryHTTP {
+		t.Fatalf("jaeger source status = %+v", st)
+	}
+	resp, err = http.Get(api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`spanmap_source_up{kind="jaeger",source="jaeger"} 1`, `spanmap_source_malformed_total{kind="jaeger",source="jaeger"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	t.Logf("spanmap serve: %d edges matching Jaeger's links, source %+v", len(snap.Edges), st)
 }
 
 // linkKey names a parent -> child link.
@@ -223,26 +303,34 @@ func nodeKinds(snap graph.Snapshot) map[string]graph.NodeKind {
 // exactly Jaeger's links without self-links.
 func compareWithJaeger(t *testing.T, snap graph.Snapshot, deps map[string]int64) {
 	t.Helper()
+	for _, d := range diffWithJaeger(snap, deps) {
+		t.Error(d)
+	}
+}
+
+// diffWithJaeger lists how spanmap's edges between services differ from
+// Jaeger's links without self-links: pairs on one side only, call counts
+// that differ, self-calls (none of the traffic has one).
+func diffWithJaeger(snap graph.Snapshot, deps map[string]int64) []string {
 	kinds := nodeKinds(snap)
 	got := map[string]int64{}
+	var diff []string
 	for _, e := range snap.Edges {
 		if kinds[e.From].IsVirtual() || kinds[e.To].IsVirtual() {
 			continue
 		}
 		if e.From == e.To {
-			t.Errorf("self-call %s: none of the traffic has one", e.ID)
+			diff = append(diff, fmt.Sprintf("self-call %s: none of the traffic has one", e.ID))
 			continue
 		}
 		got[linkKey(e.From, e.To)] = e.Calls
 	}
 	for _, k := range sortedKeys(got, deps) {
 		if got[k] != deps[k] {
-			t.Errorf("%s: spanmap %d calls, Jaeger %d", k, got[k], deps[k])
+			diff = append(diff, fmt.Sprintf("%s: spanmap %d calls, Jaeger %d", k, got[k], deps[k]))
 		}
 	}
-	if t.Failed() {
-		t.Logf("spanmap: %v\nJaeger:  %v", got, deps)
-	}
+	return diff
 }
 
 func sortedKeys(ms ...map[string]int64) []string {
