@@ -376,3 +376,43 @@ func TestRegistry_freshness(t *testing.T) {
 		t.Fatalf("fresh = %v with %d sources, want true with 2", fresh, len(srcs))
 	}
 }
+
+// TestServer_status_stale checks the stream's stale flag: a map fed by a
+// puller that stops answering turns stale two intervals after its last
+// success (and stays stale while it is down), not between two polls.
+func TestServer_status_stale(t *testing.T) {
+	cfg := testConfig()
+	cfg.OTLPHTTPAddr, cfg.OTLPGRPCAddr, cfg.ZipkinAddr = "", "", ""
+	s, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.closeListeners()
+		for _, c := range s.closers {
+			c()
+		}
+	})
+	t0 := time.Unix(1_700_000_000, 0)
+	var now time.Time
+	s.now = func() time.Time { return now }
+	state := graph.SourceOK
+	s.sources.addPulled("jaeger", func() graph.SourceStatus {
+		return graph.SourceStatus{Name: "jaeger", Kind: "jaeger", State: state, LastSuccess: t0.UnixMilli()}
+	}, time.Minute)
+	for _, tc := range []struct {
+		after time.Duration
+		state graph.SourceState
+		stale bool
+	}{
+		{59 * time.Second, graph.SourceOK, false},        // between two polls
+		{110 * time.Second, graph.SourceDegraded, false}, // a poll failed
+		{121 * time.Second, graph.SourceDown, true},      // two intervals without data
+		{time.Hour, graph.SourceDown, true},
+	} {
+		now, state = t0.Add(tc.after), tc.state
+		if st := s.status(); st.Stale != tc.stale || len(st.Sources) != 1 || st.Sources[0].State != tc.state {
+			t.Errorf("%v after the last success, source %s: stale %v, want %v (%+v)", tc.after, tc.state, st.Stale, tc.stale, st)
+		}
+	}
+}
