@@ -273,11 +273,12 @@ func quantilePoints(m *mapping.CubicallyInterpolatedMapping, l graph.Latency, n 
 // cumulative returns how many of n values go up to the point of level q,
 // when the next known level is next: the share up to the midpoint of the
 // two levels, kept in the range where a sketch reads q at this point and
-// next past it (the sketch reads level q at rank q*(n-1)), so that both
-// read back when n is large enough for that range to be non-empty.
+// next past it (the sketch reads level q at the 0-based nearest rank
+// ceil(q*n)-1), so that both read back when n is large enough for that
+// range to be non-empty.
 func cumulative(n int64, q, next float64) int64 {
 	c := int64(math.Round(float64(n) * (q + next) / 2))
-	lo := int64(math.Floor(q*float64(n-1))) + 1
-	hi := max(lo, int64(math.Floor(next*float64(n-1))))
+	lo := int64(nearestRank(q, uint64(n))) + 1
+	hi := max(lo, int64(nearestRank(next, uint64(n))))
 	return min(max(c, lo), hi)
 }

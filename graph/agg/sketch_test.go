@@ -37,8 +37,42 @@ var distributions = []struct {
 	{"few_distinct", func(r *rand.Rand) int64 { return []int64{0, 1, 1e6, 3e6}[r.IntN(4)] }},
 }
 
+// exactQuantile is the nearest-rank quantile of sorted values: the smallest
+// value with at least q of the values at or below it.
 func exactQuantile(sorted []int64, q float64) float64 {
-	return float64(sorted[int(q*float64(len(sorted)-1))])
+	r := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return float64(sorted[max(0, min(r, len(sorted)-1))])
+}
+
+func TestNearestRank(t *testing.T) {
+	for _, c := range []struct {
+		q    float64
+		n    uint64
+		want uint64
+	}{
+		{0.5, 1, 0}, {0.99, 1, 0}, {0, 2, 0}, {0.5, 2, 0}, {0.51, 2, 1}, {0.99, 2, 1}, {1, 2, 1},
+		{0.5, 4, 1}, {0.9, 4, 3}, {0.99, 4, 3}, {0.5, 20, 9}, {0.9, 20, 17}, {0.95, 20, 18}, {0.99, 20, 19},
+		{0.29, 100, 28}, {0.5, 100, 49}, {0.99, 100, 98}, {0.99, 1000, 989}, {1, 1000, 999},
+	} {
+		if got := nearestRank(c.q, c.n); got != c.want {
+			t.Errorf("nearestRank(%v, %d) = %d, want %d", c.q, c.n, got, c.want)
+		}
+	}
+}
+
+// TestSketch_quantile_fewCalls checks that the quantiles of a handful of calls
+// are values the calls had, the high quantiles the slowest.
+func TestSketch_quantile_fewCalls(t *testing.T) {
+	m := testMapping(t)
+	var s sketch
+	for _, v := range []int64{30e6, 35e6} {
+		s.add(m, v)
+	}
+	for q, want := range map[float64]float64{0.5: 30e6, 0.9: 35e6, 0.99: 35e6} {
+		if got := s.quantile(m, q, s.count()); math.Abs(got-want) > 0.01*want {
+			t.Errorf("p%v of 30 ms and 35 ms = %v ns, want %v", q*100, got, want)
+		}
+	}
 }
 
 func TestSketch_quantile_accuracy(t *testing.T) {
@@ -85,11 +119,13 @@ func TestSketch_quantile_matchesDDSketch(t *testing.T) {
 			}
 		}
 		for _, q := range []float64{0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1} {
+			// DDSketch reads rank q*(n-1); the compact store must find the
+			// same value at that rank.
 			want, err := dd.GetValueAtQuantile(q)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.quantile(m, q, s.count()); got != want {
+			if got := s.valueAtRank(m, q*float64(s.count()-1)); got != want {
 				t.Errorf("%s q=%v: got %v, ddsketch %v", d.name, q, got, want)
 			}
 		}
