@@ -117,6 +117,8 @@ func conformanceCases() []confCase {
 			drop: []depLink{lk("client", "server", 2, 0)},
 			add:  []depLink{lk("user", "client", 1, 0), lk("client", "unknown_service", 2, 0), lk("unknown_service", "server", 2, 0)},
 			why:  whyNoService + "; " + whyUserRoot},
+		// The test puts one trace twice; the file holds it under two trace
+		// IDs, as the same IDs twice are one trace (replayOverwrites below).
 		{file: "conf-zipkin-calls-same-link-increase-count-trace-zipkin.json", refs: []string{zl + "callsAgainstTheSameLinkIncreasesCallCount_trace"},
 			want: []depLink{lk("client", "server", 2, 0)},
 			drop: []depLink{lk("client", "server", 2, 0)},
@@ -172,6 +174,7 @@ func conformanceCases() []confCase {
 		{file: "conf-zipkin-it-get-dependencies-zipkin.json",
 			refs: []string{zi + "getDependencies", zi + "looksBackIndefinitely", zi + "endTsInsideTheTrace"},
 			want: newTrace, add: userFrontend, why: whyUserRoot},
+		// The server half dropped the high 64 bits of the trace ID.
 		{file: "conf-zipkin-it-links-mixed-trace-id-zipkin.json", refs: []string{zi + "getDependencies_linksMixedTraceId"},
 			want: []depLink{lk("frontend", "backend", 1, 0)},
 			drop: []depLink{lk("frontend", "backend", 1, 0)},
@@ -185,6 +188,7 @@ func conformanceCases() []confCase {
 			want: []depLink{lk("frontend", "frontend", 1, 0)}, add: userFrontend, why: whyUserRoot},
 		{file: "conf-zipkin-it-headless-trace-zipkin.json", refs: []string{zi + "dependencies_headlessTrace"},
 			want: newTrace},
+		// newTrace on two days, under two trace IDs.
 		{file: "conf-zipkin-it-intervals-besides-today-zipkin.json", refs: []string{zi + "canSearchForIntervalsBesidesToday"},
 			want: []depLink{lk("frontend", "backend", 2, 0), lk("backend", "db", 2, 2)},
 			add:  []depLink{lk("user", "frontend", 2, 0)}, why: whyUserRoot},
@@ -207,6 +211,8 @@ func conformanceCases() []confCase {
 			add:  []depLink{lk("unknown_service", "frontend", 1, 0)}, why: whyNoService},
 		{file: "conf-zipkin-it-intermediate-spans-zipkin.json", refs: []string{zi + "intermediateSpans"},
 			want: []depLink{lk("frontend", "backend", 1, 0), lk("backend", "db", 1, 0)}, add: userFrontend, why: whyUserRoot},
+		// The test's v1 spans as V1SpanConverter turns them into v2 spans:
+		// "ca" and "sa" naming the span's own service are no remote endpoint.
 		{file: "conf-zipkin-it-duplicate-address-zipkin.json", refs: []string{zi + "duplicateAddress"},
 			want: []depLink{lk("frontend", "backend", 1, 0)}, add: userFrontend, why: whyUserRoot},
 		{file: "conf-zipkin-it-oneway-zipkin.json", refs: []string{zi + "oneway"},
@@ -226,6 +232,7 @@ func conformanceCases() []confCase {
 		{file: "conf-otel-incomplete-traces-with-virtual-server-span-otlp.json",
 			refs: []string{ot + "TestConnectorConsume/incomplete traces with virtual server span"},
 			want: []depLink{lk("some-client-service", "AuthTokenCache", 1, 0)}},
+		// The same test in the servicegraph processor the connector came from.
 		{file: "conf-otel-incomplete-traces-with-virtual-server-by-address-otlp.json",
 			refs: []string{ot + "TestConnectorConsume/incomplete traces with virtual server span (processor version, net.sock.peer.addr)"},
 			want: []depLink{lk("some-client-service", "127.10.10.1", 1, 0)},
@@ -267,6 +274,9 @@ func conformanceCases() []confCase {
 		{file: "conf-jaeger-spark-zipkin-fixed-6-nodes-two-tracers-jaeger.json",
 			refs: []string{js + "DependenciesTest.testZipkinOneTraceFixed6NodesTwoTracers"},
 			want: []depLink{lk("root", "tracer2", 3, 0), lk("tracer2", "tracer2", 2, 0)}},
+		// The test generates a random tree of kind-less spans and expects a
+		// link per parent/child pair; the file holds a fixed tree,
+		// A1{B2{C5,B6},A3{B7},C4}.
 		{file: "conf-jaeger-spark-jaeger-one-trace-jaeger.json", refs: []string{js + "DependenciesTest.testJaegerOneTrace (a fixed tree)"},
 			want: []depLink{lk("A", "B", 2, 0), lk("A", "A", 1, 0), lk("A", "C", 1, 0), lk("B", "C", 1, 0), lk("B", "B", 1, 0)},
 			drop: []depLink{lk("A", "A", 1, 0), lk("B", "B", 1, 0)}, why: whySameService},
