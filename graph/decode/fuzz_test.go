@@ -3,16 +3,32 @@ package decode
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/spanmap/spanmap/graph/span"
 )
 
-// fuzzSeeds adds the testdata files and generated inputs of format f.
+// goldenInputs are the golden inputs of `spanmap derive`, named
+// <case>.<format>: every derivation rule spelt in every format.
+const goldenInputs = "../../cli/testdata/golden"
+
+// fuzzSeeds adds the testdata files, the golden inputs of `spanmap derive`
+// (the small, uncompressed ones) and generated inputs of format f.
 func fuzzSeeds(f *testing.F, format Format, files ...string) {
 	for _, name := range files {
 		f.Add(readTestdata(f, name))
+	}
+	golden, err := filepath.Glob(filepath.Join(goldenInputs, "*."+string(format)))
+	if err != nil || len(golden) < 20 {
+		f.Fatalf("golden inputs for %s: %d files, %v", format, len(golden), err)
+	}
+	for _, p := range golden {
+		if b, err := os.ReadFile(p); err == nil && len(b) <= 16<<10 {
+			f.Add(b)
+		}
 	}
 	for _, tc := range refInputs(f) {
 		if tc.format == format {
