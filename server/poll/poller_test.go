@@ -1,9 +1,13 @@
 package poll
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,4 +298,43 @@ func TestBackoff_cappedWithJitter(t *testing.T) {
 			t.Errorf("Backoff(%d, r=%v) = %s, want %s", tc.failures, tc.r, got, tc.want)
 		}
 	}
+}
+
+// TestPoller_Poll_logsFailuresWithTheSource: a failed poll (a malformed
+// response here) is logged as a warning naming the source, the error and
+// how many polls in a row failed.
+func TestPoller_Poll_logsFailuresWithTheSource(t *testing.T) {
+	var logs bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.Name, cfg.Kind = "jaeger-eu", "jaeger"
+	b := &malformedBackend{}
+	p, err := New(cfg, b, &sink{}, slog.New(slog.NewTextHandler(&logs, nil)), (&clock{t0}).now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := p.Poll(context.Background()); err == nil {
+			t.Fatal("poll of a malformed response succeeded")
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want one per failed poll:\n%s", len(lines), logs.String())
+	}
+	for i, l := range lines {
+		for _, want := range []string{"level=WARN", "poll failed", "source=jaeger-eu", "malformed response: unexpected end of JSON input", fmt.Sprintf("consecutive=%d", i+1)} {
+			if !strings.Contains(l, want) {
+				t.Fatalf("log line %q lacks %q", l, want)
+			}
+		}
+	}
+}
+
+// malformedBackend answers every query with a response it cannot decode.
+type malformedBackend struct{}
+
+func (malformedBackend) Services(context.Context) ([]string, error) { return []string{"a"}, nil }
+
+func (malformedBackend) Traces(context.Context, string, Window, int) ([]Trace, error) {
+	return nil, errors.New("jaeger /api/traces: malformed response: unexpected end of JSON input")
 }
