@@ -14,14 +14,17 @@
 //
 // Engines: "dot-lr" and "dot-tb" (layered, ranks left to right or top to
 // bottom), "neato" (stress majorisation) and "fdp" (force directed). Previous
-// positions keep a re-layout stable: neato and fdp start from them (or pin
-// them with Options.Pin), dot keeps a stable input order; every engine then
-// moves the result as a whole to sit where the previous drawing was.
+// positions keep a re-layout stable: neato and fdp start from them, and with
+// Options.Pin every engine keeps them. Neato and fdp pin the nodes in place;
+// dot, which always ranks the whole graph again, lays the new topology out,
+// then keeps every known node where it was, moves each new node with its
+// known neighbours and clear of the others, and has graphviz route the edges
+// around the fixed nodes ("nop2", curved splines). Without Pin, every engine
+// moves its result as a whole to sit where the previous drawing was.
 // Displacement measures how far existing nodes moved. Adding one edge to a
-// 200-node map moves the existing nodes by a median of about 2-4% of the
-// drawing width with neato, 0 with neato or fdp and Pin, and 10-40% with dot
-// or unpinned fdp (see TestLayouter_Layout_stability), so neato is the
-// engine for live maps that must not jump.
+// 200-node map moves the existing nodes by a median of about 4% of the
+// drawing width with unpinned neato and 10-20% with unpinned dot, and not
+// at all with Pin, whatever the engine (TestLayouter_Layout_stability).
 //
 // Limits of the graphviz build: overlap removal is Voronoi based (prism
 // needs a triangulation library the WebAssembly build lacks), and fdp is not

@@ -72,12 +72,15 @@ type Options struct {
 	// Previous maps node IDs to the positions of an earlier layout of the
 	// same View (top-left origin, as in graph.Node.Pos). Neato and fdp start
 	// from them; nodes that are new are seeded at the centre of their known
-	// neighbours. Dot ignores them: its output depends only on the topology,
-	// which it reads in a stable (sorted) order.
+	// neighbours. Without Pin, dot only aligns its result with them: its
+	// layout depends on the topology alone, read in a stable (sorted) order.
 	Previous map[string]graph.Point
-	// Pin fixes every node found in Previous where it was (neato and fdp
-	// only): existing nodes keep their places and new nodes are placed
-	// around them. The drawing as a whole shifts only when a new node
+	// Pin fixes every node found in Previous where it was: existing nodes
+	// keep their places and new nodes are placed around them. Neato and fdp
+	// pin them in their own layout; dot lays the whole graph out, then puts
+	// the known nodes back, places each new node at its dot position moved
+	// with its known neighbours and clear of the others, and routes the
+	// edges around them. The drawing as a whole shifts only when a new node
 	// extends it to the left or top, since positions start at the top-left
 	// corner. Without Pin, previous positions are only the starting point.
 	Pin bool

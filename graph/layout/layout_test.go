@@ -212,7 +212,7 @@ func TestLayouter_Layout_cacheIsBoundedAndKeyedByEngine(t *testing.T) {
 func TestLayouter_Layout_pinKeepsNodesAndPlacesNewOnes(t *testing.T) {
 	l := newLayouter(t, Config{})
 	ctx := context.Background()
-	for _, eng := range []Engine{Neato, FDP} {
+	for _, eng := range Engines() {
 		t.Run(string(eng), func(t *testing.T) {
 			a := randomSnapshot(9, 30, 45)
 			if err := l.Layout(ctx, &a, Options{Engine: eng}); err != nil {
@@ -242,8 +242,24 @@ func TestLayouter_Layout_pinKeepsNodesAndPlacesNewOnes(t *testing.T) {
 			if shift.X < -0.02 || shift.Y < -0.02 {
 				t.Errorf("drawing shifted by %v, towards the origin", *shift)
 			}
-			if nodeByID(&b, "zz-new").Pos == nil {
-				t.Error("new node not placed")
+			nn := nodeByID(&b, "zz-new")
+			if nn.Pos == nil {
+				t.Fatal("new node not placed")
+			}
+			for _, n := range b.Nodes {
+				if n.ID != nn.ID && math.Abs(n.Pos.X-nn.Pos.X) < (n.Width+nn.Width)/2 && math.Abs(n.Pos.Y-nn.Pos.Y) < (n.Height+nn.Height)/2 {
+					t.Errorf("new node at %v overlaps %s at %v", *nn.Pos, n.ID, *n.Pos)
+				}
+			}
+			for _, e := range b.Edges {
+				if len(e.Path) < 4 || (len(e.Path)-1)%3 != 0 {
+					t.Errorf("edge %s has path %v, want 3n+1 points", e.ID, e.Path)
+				}
+			}
+			for _, n := range b.Nodes {
+				if n.Pos.X-n.Width/2 < -0.02 || n.Pos.Y-n.Height/2 < -0.02 || n.Pos.X+n.Width/2 > b.Width+0.02 || n.Pos.Y+n.Height/2 > b.Height+0.02 {
+					t.Errorf("node %s at %v (%vx%v) outside the %vx%v drawing", n.ID, *n.Pos, n.Width, n.Height, b.Width, b.Height)
+				}
 			}
 		})
 	}

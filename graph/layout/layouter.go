@@ -156,7 +156,7 @@ func (l *Layouter) Layout(ctx context.Context, s *graph.Snapshot, opt Options) e
 		(&result{}).apply(s)
 		return nil
 	}
-	key := cacheKey{topology: TopologyKey(s), engine: eng, pin: opt.Pin && eng.usesPositions()}
+	key := cacheKey{topology: TopologyKey(s), engine: eng, pin: opt.Pin && (eng.usesPositions() || eng.isDot())}
 	l.mu.Lock()
 	res, ok := l.cache.get(key)
 	if ok {
@@ -179,7 +179,12 @@ func (l *Layouter) Layout(ctx context.Context, s *graph.Snapshot, opt Options) e
 	if err != nil {
 		return fmt.Errorf("layout with %s: %w", eng, err)
 	}
-	if len(opt.Previous) > 0 {
+	switch {
+	case eng.isDot() && opt.Pin && len(opt.Previous) > 0:
+		if res, err = l.pinDot(ctx, s, res, opt); err != nil {
+			return fmt.Errorf("layout with %s: %w", eng, err)
+		}
+	case len(opt.Previous) > 0:
 		res.align(opt.Previous)
 	}
 	l.mu.Lock()

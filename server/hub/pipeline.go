@@ -86,9 +86,9 @@ func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View,
 	lctx, cancel := context.WithTimeout(ctx, h.cfg.LayoutTimeout)
 	defer cancel()
 	start := time.Now()
-	// Existing nodes stay pinned where they are (neato and fdp; dot can only
-	// keep its input order stable), so a topology change never makes the
-	// map jump: new nodes are placed around the old ones.
+	// Existing nodes stay pinned where they are, whatever the engine, so a
+	// topology change never makes the map jump: new nodes are placed around
+	// the old ones.
 	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions(), Pin: true})
 	took := time.Since(start)
 	h.stats.layouts.Add(1)

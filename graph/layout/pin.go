@@ -1,0 +1,215 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/spanmap/spanmap/graph"
+)
+
+// Dot cannot fix nodes where they were: it ranks and orders the whole graph
+// again, and one new edge can move most nodes. With Options.Pin, a dot
+// layout that has a previous one keeps every node of Previous in its place;
+// new nodes go where dot put them, moved with their known neighbours (the
+// median of how far those are from their dot positions) and pushed across
+// the flow until they overlap nothing. Graphviz then routes every edge
+// around the fixed nodes ("nop2": positions given, splines computed).
+
+// pinSep is the gap, in points, kept between a new node and the others.
+const pinSep = 18
+
+// pinDot returns the layout of s with the nodes of opt.Previous where they
+// were and the new ones placed after fresh, dot's own layout of s.
+func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result, opt Options) (*result, error) {
+	pos := pinnedPositions(s, fresh, opt.Previous, opt.engine())
+	in := &input{nodes: sortedNodes(s), edges: sortedEdges(s)}
+	name := make(map[string]int, len(in.nodes))
+	for k, i := range in.nodes {
+		name[s.Nodes[i].ID] = k
+	}
+	var b bytes.Buffer
+	b.WriteString("digraph L {\ngraph [splines=curved, fontsize=12, fontname=\"Helvetica\"];\n")
+	b.WriteString("node [label=\"\", fixedsize=true, shape=box];\nedge [dir=none];\n")
+	for k, i := range in.nodes {
+		n := s.Nodes[i]
+		w, h := NodeSize(n)
+		p := pos[n.ID]
+		// Graphviz's y axis points up.
+		fmt.Fprintf(&b, "n%d [shape=%s, width=%s, height=%s, pos=\"%s,%s!\"];\n", k, Shape(n.Kind), inches(w), inches(h), num(p.X), num(-p.Y))
+	}
+	for k, i := range in.edges {
+		e := &s.Edges[i]
+		fmt.Fprintf(&b, "n%d -> n%d [id=e%d];\n", name[e.From], name[e.To], k)
+	}
+	b.WriteString("}\n")
+	var out bytes.Buffer
+	if err := l.run(ctx, b.Bytes(), "nop2", "json0", &out); err != nil {
+		return nil, fmt.Errorf("route edges around pinned nodes: %w", err)
+	}
+	res, err := parseOutput(out.Bytes(), s, in)
+	if err != nil {
+		return nil, err
+	}
+	res.moveTo(pos)
+	return res, nil
+}
+
+// moveTo translates res so that its nodes are at pos (graphviz puts the
+// bounding box, curves included, at the origin), then shifts it right and
+// down only as far as a node would be left of or above the origin. The
+// drawing's size covers every node and curve.
+func (res *result) moveTo(pos map[string]graph.Point) {
+	var dx, dy float64
+	for id, p := range res.nodes {
+		dx, dy = pos[id].X-p.pos.X, pos[id].Y-p.pos.Y
+		break
+	}
+	minX, minY := math.Inf(1), math.Inf(1)
+	for _, p := range res.nodes {
+		minX = math.Min(minX, p.pos.X+dx-p.width/2)
+		minY = math.Min(minY, p.pos.Y+dy-p.height/2)
+	}
+	dx -= math.Min(minX, 0)
+	dy -= math.Min(minY, 0)
+	var w, h float64
+	for id, p := range res.nodes {
+		p.pos.X += dx
+		p.pos.Y += dy
+		res.nodes[id] = p
+		w = math.Max(w, p.pos.X+p.width/2)
+		h = math.Max(h, p.pos.Y+p.height/2)
+	}
+	for _, path := range res.edges {
+		for i := range path {
+			path[i].X += dx
+			path[i].Y += dy
+			w = math.Max(w, path[i].X)
+			h = math.Max(h, path[i].Y)
+		}
+	}
+	res.width, res.height = w, h
+}
+
+// pinnedPositions returns the centre of every node of s: its previous
+// position when it has one, else its position in fresh moved with its known
+// neighbours and clear of every other node.
+func pinnedPositions(s *graph.Snapshot, fresh *result, prev map[string]graph.Point, eng Engine) map[string]graph.Point {
+	pos := make(map[string]graph.Point, len(s.Nodes))
+	var newIDs []string
+	var all []graph.Point // how far known nodes are from their dot positions
+	for _, n := range s.Nodes {
+		if p, ok := prev[n.ID]; ok {
+			pos[n.ID] = p
+			f := fresh.nodes[n.ID].pos
+			all = append(all, graph.Point{X: p.X - f.X, Y: p.Y - f.Y})
+		} else {
+			newIDs = append(newIDs, n.ID)
+		}
+	}
+	if len(newIDs) == 0 {
+		return pos
+	}
+	global := medianPoint(all)
+	near := map[string][]graph.Point{}
+	for _, e := range s.Edges {
+		for _, end := range [2][2]string{{e.From, e.To}, {e.To, e.From}} {
+			id, nb := end[0], end[1]
+			if _, known := prev[id]; known {
+				continue
+			}
+			if p, ok := prev[nb]; ok {
+				f := fresh.nodes[nb].pos
+				near[id] = append(near[id], graph.Point{X: p.X - f.X, Y: p.Y - f.Y})
+			}
+		}
+	}
+	sort.Strings(newIDs)
+	var placed []box
+	size := map[string]graph.Point{}
+	for _, n := range s.Nodes {
+		w, h := NodeSize(n)
+		size[n.ID] = graph.Point{X: w, Y: h}
+		if p, ok := pos[n.ID]; ok {
+			placed = append(placed, boxAt(p, w, h))
+		}
+	}
+	for _, id := range newIDs {
+		off := global
+		if d := near[id]; len(d) > 0 {
+			off = medianPoint(d)
+		}
+		f := fresh.nodes[id].pos
+		p := clearSpot(graph.Point{X: f.X + off.X, Y: f.Y + off.Y}, size[id], placed, eng)
+		pos[id] = p
+		placed = append(placed, boxAt(p, size[id].X, size[id].Y))
+	}
+	return pos
+}
+
+// box is a node's rectangle, widened by pinSep on every side.
+type box struct{ x0, y0, x1, y1 float64 }
+
+func boxAt(c graph.Point, w, h float64) box {
+	return box{c.X - w/2 - pinSep, c.Y - h/2 - pinSep, c.X + w/2 + pinSep, c.Y + h/2 + pinSep}
+}
+
+func (a box) overlaps(b box) bool {
+	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+}
+
+// clearSpot returns the point nearest to p, stepping across the flow (down
+// and up for left-to-right maps, right and left for top-to-bottom ones), at
+// which a node of size sz overlaps none of placed.
+func clearSpot(p, sz graph.Point, placed []box, eng Engine) graph.Point {
+	step := graph.Point{Y: sz.Y + pinSep}
+	if eng == DotTB {
+		step = graph.Point{X: sz.X + pinSep}
+	}
+	free := func(c graph.Point) bool {
+		b := boxAt(c, sz.X, sz.Y)
+		b = box{b.x0 + pinSep/2, b.y0 + pinSep/2, b.x1 - pinSep/2, b.y1 - pinSep/2}
+		for _, o := range placed {
+			if b.overlaps(o) {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i <= len(placed)+1; i++ {
+		for _, sign := range []float64{1, -1} {
+			c := graph.Point{X: p.X + sign*float64(i)*step.X, Y: p.Y + sign*float64(i)*step.Y}
+			if (c.X-sz.X/2 >= 0 && c.Y-sz.Y/2 >= 0 || sign > 0) && free(c) {
+				return c
+			}
+		}
+	}
+	return p // unreachable: len(placed)+1 steps one way clear every box
+}
+
+// medianPoint returns the coordinate-wise median of ps, the origin for none.
+func medianPoint(ps []graph.Point) graph.Point {
+	if len(ps) == 0 {
+		return graph.Point{}
+	}
+	xs := make([]float64, len(ps))
+	ys := make([]float64, len(ps))
+	for i, p := range ps {
+		xs[i], ys[i] = p.X, p.Y
+	}
+	return graph.Point{X: medianOf(xs), Y: medianOf(ys)}
+}
+
+func medianOf(v []float64) float64 {
+	sort.Float64s(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// isDot reports whether e is one of dot's directions.
+func (e Engine) isDot() bool { return e == DotLR || e == DotTB }
