@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,6 +200,66 @@ func TestMain_derive_empty(t *testing.T) {
 			if _, ok := doc["from_ms"]; ok {
 				t.Fatalf("%q as %s: from_ms %v for no calls", body, format, doc["from_ms"])
 			}
+		}
+	}
+}
+
+// TestMain_derive_maxPendingEvictsOldest checks --max-pending: with room for
+// three spans, the clients of traces 1-4 are settled early, oldest first, so
+// the late server of trace 1 misses its client while trace 5's pairs.
+func TestMain_derive_maxPendingEvictsOldest(t *testing.T) {
+	var spans []string
+	for i := 1; i <= 5; i++ {
+		spans = append(spans, fmt.Sprintf(`{"traceId":"%032x","id":"c%015x","kind":"CLIENT","name":"charge","timestamp":%d,"duration":5000,`+
+			`"localEndpoint":{"serviceName":"api"},"tags":{"peer.service":"payments"}}`, i, i, 1700000000000000+i*1000))
+	}
+	for _, i := range []int{1, 5} {
+		spans = append(spans, fmt.Sprintf(`{"traceId":"%032x","parentId":"c%015x","id":"d%015x","kind":"SERVER","name":"charge","timestamp":%d,"duration":4000,`+
+			`"localEndpoint":{"serviceName":"payments"}}`, i, i, i, 1700000000000100+i*1000))
+	}
+	in := writeTemp(t, "spans.json", "["+strings.Join(spans, ",\n")+"]")
+	for _, tc := range []struct {
+		maxPending           string
+		dropped, completed   int64
+		paired, fromUser     int64
+		apiCalls, apiDropped int64
+	}{
+		{"3", 4, 1, 1, 1, 5, 4},
+		{"1000", 0, 2, 2, 0, 5, 0},
+	} {
+		code, out, errOut := run(t, "", "derive", "--input", in, "--max-pending", tc.maxPending)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var doc struct {
+			Edges []struct {
+				From, To string
+				Calls    int64
+				Trust    struct{ Paired, Unpaired, Dropped int64 }
+			}
+			Derivation struct {
+				Dropped, Completed, Unpaired int64
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Derivation.Dropped != tc.dropped || doc.Derivation.Completed != tc.completed {
+			t.Errorf("--max-pending %s: derivation %+v, want %d dropped, %d completed", tc.maxPending, doc.Derivation, tc.dropped, tc.completed)
+		}
+		var fromUser int64
+		for _, e := range doc.Edges {
+			switch e.From + "->" + e.To {
+			case "api->payments":
+				if e.Calls != tc.apiCalls || e.Trust.Paired != tc.paired || e.Trust.Dropped != tc.apiDropped {
+					t.Errorf("--max-pending %s: api->payments %+v, want %d calls, %d paired, %d dropped", tc.maxPending, e, tc.apiCalls, tc.paired, tc.apiDropped)
+				}
+			case "user->payments":
+				fromUser = e.Calls
+			}
+		}
+		if fromUser != tc.fromUser {
+			t.Errorf("--max-pending %s: user->payments %d calls, want %d", tc.maxPending, fromUser, tc.fromUser)
 		}
 	}
 }
