@@ -1,0 +1,86 @@
+package server
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// readmeSources is the `sources:` example of README.md: every key it
+// documents must load into the configuration and validate.
+const readmeSources = `sources:
+  - kind: jaeger                  # api_v3 HTTP or gRPC, api_v2 gRPC (grpc://host:16685) or the legacy /api/traces
+    url: http://jaeger:16686
+    protocol: auto                # auto, api_v3, api_v2_grpc, api_v3_grpc (grpc://host:16685), legacy
+    interval: 15s                 # time between polls
+    lookback: 5m                  # how far back the first poll reaches
+    settle: 10s                   # each window ends this long before now, so late spans are in
+    limit: 500                    # traces per service and window; a window that hits it is halved (4 times)
+    ui_url: https://jaeger.example.com   # exemplar links (default: url)
+  - kind: zipkin                  # /api/v2/services and /api/v2/traces?endTs&lookback&limit
+    url: https://zipkin.example.com
+    mode: traces                  # or dependencies: the backend's own /api/dependencies (jaeger, zipkin),
+                                  # a fallback with call counts (and Zipkin's errors) but no latency
+    bearer_token: ...             # or basic_user / basic_password
+    headers: {X-Team: payments}
+    tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client-key.pem, insecure_skip_verify: false}
+    timeout: 30s
+  - kind: tempo                   # TraceQL /api/search, then /api/v2/traces/<id> as OTLP protobuf
+    url: http://tempo:3200
+    tenant: team-a                # X-Scope-OrgID
+    trace_api: v2                 # v1 for Tempo before 2.5
+    concurrency: 8
+  - kind: prometheus              # traces_service_graph_* series from an OTel Collector servicegraph
+    url: http://prometheus:9090   # connector or Tempo's metrics-generator: the fleet does the per-span
+    interval: 1m                  # work, spanmap draws it
+    settle: 30s
+    selector: cluster="prod"
+    metric_prefix: traces_service_graph
+    queue_lag: false
+`
+
+func TestConfig_LoadFile_readmeSources(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "spanmap.yaml")
+	if err := writeFile(p, readmeSources); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sources) != 4 {
+		t.Fatalf("%d sources, want 4", len(c.Sources))
+	}
+	j, z, tp, pr := c.Sources[0], c.Sources[1], c.Sources[2], c.Sources[3]
+	pc := j.pollConfig()
+	if j.Kind != "jaeger" || j.Protocol != "auto" || pc.Interval != 15*time.Second || pc.Lookback != 5*time.Minute ||
+		pc.Settle != 10*time.Second || pc.Limit != 500 || j.UIURL != "https://jaeger.example.com" {
+		t.Errorf("jaeger source = %+v, poll %+v", j, pc)
+	}
+	if z.Mode != "traces" || z.Conn.BearerToken != "..." || z.Conn.Headers["X-Team"] != "payments" ||
+		z.Conn.TLS.CAFile != "ca.pem" || z.Conn.TLS.CertFile != "client.pem" || z.Conn.TLS.KeyFile != "client-key.pem" ||
+		z.Conn.TLS.InsecureSkipVerify || z.Conn.Timeout != 30*time.Second {
+		t.Errorf("zipkin source = %+v", z)
+	}
+	if tp.Tenant != "team-a" || tp.TraceAPI != "v2" || tp.Concurrency != 8 {
+		t.Errorf("tempo source = %+v", tp)
+	}
+	if pr.Interval != time.Minute || pr.Settle != 30*time.Second || pr.Selector != `cluster="prod"` ||
+		pr.MetricPrefix != "traces_service_graph" || pr.QueueLag {
+		t.Errorf("prometheus source = %+v", pr)
+	}
+	// basic auth, the other way to authenticate, and the TLS server name.
+	if err := writeFile(p, "sources:\n  - {kind: jaeger, url: https://j, basic_user: ann, basic_password: pw, tls: {server_name: jaeger.internal}}\n"); err != nil {
+		t.Fatal(err)
+	}
+	c = DefaultConfig()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if sc := c.Sources[0].Conn; sc.BasicUser != "ann" || sc.BasicPassword != "pw" || sc.TLS.ServerName != "jaeger.internal" {
+		t.Fatalf("conn = %+v", sc)
+	}
+}
