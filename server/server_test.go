@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -184,6 +185,13 @@ func TestServer_auth(t *testing.T) {
 		{"/api/v1/graph", []string{"Authorization", "Basic YW5uOng="}, 401},
 		{"/api/v1/graph", []string{"X-Forwarded-User", "ann"}, 200},
 		{"/api/v1/sources", nil, 401},
+		{"/api/v1/services", nil, 401},
+		{"/api/v1/stream", nil, 401},
+		{"/api/v1/graph.svg", nil, 401},
+		{"/api/v1/graph.svg", []string{"Authorization", "Bearer tok"}, 200},
+		{"/api/v1/events", nil, 401},
+		{"/api/v1/diff", nil, 401},
+		{"/api/v1/sparkline?node=a", nil, 401},
 		{"/", nil, 401},
 		{"/embed", nil, 401},
 		{"/web/spanmap.css", nil, 401},
@@ -197,6 +205,39 @@ func TestServer_auth(t *testing.T) {
 		{"/healthz", nil, 200},
 		{"/readyz", nil, 200},
 		{"/metrics", nil, 200},
+	} {
+		if code, body := get(t, base+tc.path, tc.hdr...); code != tc.want {
+			t.Errorf("GET %s %v = %d (%s), want %d", tc.path, tc.hdr, code, body, tc.want)
+		}
+	}
+
+	// The stream opens with credentials only.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/stream"
+	if _, resp, err := websocket.Dial(ctx, wsURL, nil); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Errorf("stream without credentials: %v (%v), want 401", err, resp)
+	}
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer tok"}}})
+	if err != nil {
+		t.Fatalf("stream with a token: %v", err)
+	}
+	conn.CloseNow()
+}
+
+func TestServer_auth_protectMetrics(t *testing.T) {
+	cfg := testConfig()
+	cfg.Auth = AuthConfig{Tokens: []string{"tok"}, ProtectMetrics: true}
+	_, base := startUI(t, cfg, fakeUI)
+	for _, tc := range []struct {
+		path string
+		hdr  []string
+		want int
+	}{
+		{"/metrics", nil, 401},
+		{"/metrics", []string{"Authorization", "Bearer tok"}, 200},
+		{"/healthz", nil, 200},
+		{"/readyz", nil, 200},
 	} {
 		if code, body := get(t, base+tc.path, tc.hdr...); code != tc.want {
 			t.Errorf("GET %s %v = %d (%s), want %d", tc.path, tc.hdr, code, body, tc.want)
