@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -414,5 +415,64 @@ func TestServer_status_stale(t *testing.T) {
 		if st := s.status(); st.Stale != tc.stale || len(st.Sources) != 1 || st.Sources[0].State != tc.state {
 			t.Errorf("%v after the last success, source %s: stale %v, want %v (%+v)", tc.after, tc.state, st.Stale, tc.stale, st)
 		}
+	}
+}
+
+// TestServer_jaegerDependenciesMode reads Jaeger's own /api/dependencies
+// (the fallback topology): call counts without latency; a truncated answer
+// is counted as malformed in the source's status, and the map keeps the
+// edge.
+func TestServer_jaegerDependenciesMode(t *testing.T) {
+	var mu sync.Mutex
+	truncated := false
+	jb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tr := truncated
+		mu.Unlock()
+		if r.URL.Path != "/api/dependencies" || r.URL.Query().Get("endTs") == "" || r.URL.Query().Get("lookback") == "" {
+			http.NotFound(w, r)
+			return
+		}
+		if tr {
+			fmt.Fprint(w, `{"data":[{"parent":"frontend","chi`)
+			return
+		}
+		fmt.Fprint(w, `{"data":[{"parent":"frontend","child":"driver","callCount":5},{"parent":"driver","child":"redis-manual","callCount":68}],"total":0,"limit":0,"offset":0,"errors":null}`)
+	}))
+	defer jb.Close()
+	cfg := testConfig()
+	cfg.Sources = []SourceConfig{{Kind: "jaeger", Name: "j-deps", Mode: "dependencies", Conn: connTo(jb.URL), Interval: 100 * time.Millisecond}}
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap := fetchGraph(t, base, "window=5m")
+		if e := hasEdge(snap, "driver", "redis-manual"); e != nil && hasEdge(snap, "frontend", "driver") != nil {
+			if e.Calls < 68 || e.Errors != 0 || !e.Latency.IsZero() || e.Sources[0] != "j-deps" {
+				t.Fatalf("edge = %+v, want at least 68 calls, no errors or latency", e)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no edges from Jaeger's dependency links: %+v", snap.Edges)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	truncated = true
+	mu.Unlock()
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		st := sourcesOf(t, base)["j-deps"]
+		if st.State == graph.SourceDown && st.Malformed >= 3 && strings.Contains(st.LastError, "jaeger /api/dependencies: malformed response") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status = %+v, want down with malformed responses counted", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if hasEdge(fetchGraph(t, base, "window=5m"), "frontend", "driver") == nil {
+		t.Fatal("the map lost its edge while the source is down")
 	}
 }
