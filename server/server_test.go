@@ -141,15 +141,36 @@ func TestServer_OTLPToGraph(t *testing.T) {
 func TestServer_API_badView(t *testing.T) {
 	s := start(t, testConfig())
 	base := "http://" + s.Addr("--http-addr")
-	for _, q := range []string{"window=forever", "bogus=1", "up=99&focus=a", "layout=circo"} {
-		code, body := get(t, base+"/api/v1/graph?"+q)
-		param := strings.SplitN(q, "=", 2)[0]
-		if q == "up=99&focus=a" {
-			param = "up"
+	// Every documented View parameter with a bad value, and an unknown one:
+	// a 400 naming the parameter.
+	for _, tc := range []struct{ query, param string }{
+		{"window=forever", "window"},
+		{"window=0s", "window"},
+		{"from=yesterday&to=2025-01-01T00:00:00Z", "from"},
+		{"from=2025-01-01T00:00:00Z&to=soon", "to"},
+		{"from=2025-01-01T00:00:00Z", "to"},
+		{"from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z", "to"},
+		{"up=99&focus=a", "up"},
+		{"down=-1&focus=a", "down"},
+		{"group=team", "group"},
+		{"virtual=maybe", "virtual"},
+		{"min_rate=-1", "min_rate"},
+		{"min_rate=lots", "min_rate"},
+		{"ops=sometimes", "ops"},
+		{"errors_only=2", "errors_only"},
+		{"layout=circo", "layout"},
+		{"bogus=1", "bogus"},
+		{"window=5m&window=1m", "window"},
+	} {
+		code, body := get(t, base+"/api/v1/graph?"+tc.query)
+		if code != 400 || !strings.Contains(body, "view parameter "+tc.param+":") {
+			t.Errorf("GET ?%s = %d %s, want 400 naming %q", tc.query, code, body, tc.param)
 		}
-		if code != 400 || !strings.Contains(body, param) {
-			t.Errorf("GET ?%s = %d %s, want 400 naming %q", q, code, body, param)
-		}
+	}
+	// Every parameter at once, with good values.
+	q := "window=15m&focus=a&up=2&down=3&group=namespace&virtual=hide&min_rate=0.5&ops=true&errors_only=false&layout=neato"
+	if code, body := get(t, base+"/api/v1/graph?"+q); code != 200 {
+		t.Errorf("GET ?%s = %d %s, want 200", q, code, body)
 	}
 }
 
