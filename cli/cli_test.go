@@ -105,6 +105,7 @@ func TestMain_derive_options(t *testing.T) {
 		{"dot", []string{"derive", "--input", in, "--output", "dot"}, "", []string{"digraph", `"frontend" -> "checkout"`}, nil},
 		{"mermaid", []string{"derive", "--input", in, "--output", "mermaid"}, "", []string{"flowchart LR"}, nil},
 		{"explicit format", []string{"derive", "--input", in, "--format", "otlp-json"}, "", []string{`"to": "orders"`}, nil},
+		{"svg", []string{"derive", "--input", in, "--output", "svg"}, "", []string{"<svg", "<title>frontend&#xA;kind: service", "<title>checkout"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(t, tc.stdin, tc.args...)

@@ -33,7 +33,7 @@ func runDerive(ctx context.Context, args []string, s IO) error {
 	var o deriveOptions
 	fs := newFlagSet("derive")
 	fs.StringVar(&o.input, "input", "", "file of spans to read, or - for stdin (required)")
-	fs.StringVar(&o.format, "format", "auto", "input format: auto, otlp-json, otlp-proto, zipkin, jaeger-json, jaeger-proto")
+	fs.StringVar(&o.format, "format", "auto", "input format: auto, otlp-json, otlp-proto, zipkin, zipkin-proto, jaeger-json, jaeger-proto")
 	fs.StringVar(&o.output, "output", "json", "output format: json, dot, mermaid, svg, png")
 	fs.StringVar(&o.outFile, "o", "-", "output file, - for stdout")
 	fs.BoolVar(&o.noUserNode, "no-user-node", false, "do not draw the virtual user node for root server spans")
