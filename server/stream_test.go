@@ -248,6 +248,20 @@ func TestServer_stream_subscribersMatchREST(t *testing.T) {
 	if statuses == 0 {
 		t.Error("no subscriber received a status message")
 	}
+	// The latest status names the receiver that got the traffic, healthy,
+	// and reports the pairing store and drops.
+	clients[0].mu.Lock()
+	last := clients[0].statuses[len(clients[0].statuses)-1]
+	clients[0].mu.Unlock()
+	var otlp *graph.SourceStatus
+	for i := range last.Sources {
+		if last.Sources[i].Name == "otlp" {
+			otlp = &last.Sources[i]
+		}
+	}
+	if otlp == nil || otlp.State != graph.SourceOK || otlp.Spans == 0 || otlp.LastSuccess == 0 || last.Stale || last.DroppedSpans != 0 || last.Time == 0 {
+		t.Errorf("status = %s, want the otlp source ok with its spans, not stale, no drops", mustJSON(last))
+	}
 	if nodes[""] < 20 {
 		t.Errorf("the default View has %d nodes, want the demo shop", nodes[""])
 	}
