@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -474,5 +475,96 @@ func TestServer_jaegerDependenciesMode(t *testing.T) {
 	}
 	if hasEdge(fetchGraph(t, base, "window=5m"), "frontend", "driver") == nil {
 		t.Fatal("the map lost its edge while the source is down")
+	}
+}
+
+// TestServer_receiversQueueFull fills the real ingest queue (its worker
+// not yet running) and checks that every receiver refuses the next request
+// with a retryable status (HTTP 503 with Retry-After, gRPC UNAVAILABLE
+// with RetryInfo) without taking its spans, and that what was accepted is
+// derived once the worker runs.
+func TestServer_receiversQueueFull(t *testing.T) {
+	cfg := testConfig()
+	cfg.OTLPHTTPAddr, cfg.OTLPGRPCAddr, cfg.ZipkinAddr = "", "", ""
+	cfg.Ingest.QueueSize = 1
+	s, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.closeListeners()
+		for _, c := range s.closers {
+			c()
+		}
+	})
+	otlpSrv := httptest.NewServer(s.otlp.HTTPHandler())
+	defer otlpSrv.Close()
+	zipkinSrv := httptest.NewServer(s.zipkin.Handler())
+	defer zipkinSrv.Close()
+	const otlpBody = `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend"}}]},
+"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000","endTimeUnixNano":"1544712661000000000"}]}]}]}`
+	const zipkinBody = `[{"traceId":"86154a4ba6e91385","id":"4d1e00c0db9010db","kind":"SERVER","name":"get","timestamp":1472470996199000,"duration":207000,"localEndpoint":{"serviceName":"frontend"}}]`
+	post := func(url, body string) *http.Response {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := post(otlpSrv.URL+"/v1/traces", otlpBody); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first export into an empty queue: %s", resp.Status)
+	}
+	for _, tc := range []struct{ name, url, body string }{
+		{"otlp/http", otlpSrv.URL + "/v1/traces", otlpBody},
+		{"zipkin", zipkinSrv.URL + "/api/v2/spans", zipkinBody},
+	} {
+		resp := post(tc.url, tc.body)
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s into a full queue: %s, Retry-After %q; want 503 with Retry-After", tc.name, resp.Status, resp.Header.Get("Retry-After"))
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := s.otlp.GRPCServer()
+	go gs.Serve(ln)
+	defer gs.Stop()
+	cc, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	req := &coltrace.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{ScopeSpans: []*tracepb.ScopeSpans{{
+		Spans: []*tracepb.Span{{TraceId: []byte{15: 2}, SpanId: []byte{7: 2}, Name: "GET /"}},
+	}}}}}
+	_, err = coltrace.NewTraceServiceClient(cc).Export(context.Background(), req)
+	st, _ := status.FromError(err)
+	retry := false
+	for _, d := range st.Details() {
+		_, retry = d.(*errdetails.RetryInfo)
+	}
+	if st.Code() != codes.Unavailable || !retry {
+		t.Errorf("otlp/grpc into a full queue: %v (details %v), want UNAVAILABLE with RetryInfo", err, st.Details())
+	}
+	if ps := s.pipeline.Stats(); ps.Spans != 1 || ps.RejectedSpans != 3 {
+		t.Fatalf("pipeline stats = %+v, want 1 span accepted and 3 refused", ps)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.pipeline.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for s.pipeline.Stats().Derive.Added != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the accepted span was not derived: %+v", s.pipeline.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp := post(zipkinSrv.URL+"/api/v2/spans", zipkinBody); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("zipkin after the queue drained: %s", resp.Status)
 	}
 }
