@@ -83,7 +83,17 @@ type Options struct {
 	// edges around them. The drawing as a whole shifts only when a new node
 	// extends it to the left or top, since positions start at the top-left
 	// corner. Without Pin, previous positions are only the starting point.
+	//
+	// Dot pins only a small change: at most max(2, 10%) new nodes and, when
+	// PreviousPaths is given, max(3, 10%) new edges. A bigger change, such as
+	// a map filling up as traffic starts, gets a fresh dot layout, moved as a
+	// whole to sit where the previous drawing was.
 	Pin bool
+	// PreviousPaths are the edge paths of the earlier layout, by edge ID,
+	// in the coordinates of Previous. When dot pins, an edge found here whose
+	// ends both kept their places keeps its path; only new edges and edges
+	// of new nodes are routed again.
+	PreviousPaths map[string][]graph.Point
 }
 
 func (o Options) engine() Engine {

@@ -3,7 +3,9 @@ package layout
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -404,5 +406,80 @@ func TestParseEngine(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseEngine(%q) = %q, %v", tc.in, got, err)
 		}
+	}
+}
+
+// paths returns s's edge paths by ID.
+func paths(s *graph.Snapshot) map[string][]graph.Point {
+	out := make(map[string][]graph.Point, len(s.Edges))
+	for _, e := range s.Edges {
+		out[e.ID] = e.Path
+	}
+	return out
+}
+
+func TestLayouter_Layout_dotPinKeepsOldPaths(t *testing.T) {
+	l := newLayouter(t, Config{})
+	ctx := context.Background()
+	for _, eng := range []Engine{DotLR, DotTB} {
+		t.Run(string(eng), func(t *testing.T) {
+			a := randomSnapshot(4, 40, 60)
+			if err := l.Layout(ctx, &a, Options{Engine: eng}); err != nil {
+				t.Fatal(err)
+			}
+			b := clone(a)
+			b.Nodes = append(b.Nodes, graph.Node{ID: "zz-new", Kind: graph.NodeService})
+			b.Edges = append(b.Edges, graph.Edge{ID: graph.EdgeID(a.Nodes[5].ID, "zz-new", ""), From: a.Nodes[5].ID, To: "zz-new"})
+			sortSnapshot(&b)
+			if err := l.Layout(ctx, &b, Options{Engine: eng, Previous: Positions(&a), PreviousPaths: paths(&a), Pin: true}); err != nil {
+				t.Fatal(err)
+			}
+			shift := graph.Point{X: nodeByID(&b, a.Nodes[0].ID).Pos.X - a.Nodes[0].Pos.X, Y: nodeByID(&b, a.Nodes[0].ID).Pos.Y - a.Nodes[0].Pos.Y}
+			for _, e := range a.Edges {
+				var got []graph.Point
+				for _, f := range b.Edges {
+					if f.ID == e.ID {
+						got = f.Path
+					}
+				}
+				if len(got) != len(e.Path) {
+					t.Fatalf("edge %s: path of %d points, had %d", e.ID, len(got), len(e.Path))
+				}
+				for i := range got {
+					if math.Abs(got[i].X-e.Path[i].X-shift.X) > 0.01 || math.Abs(got[i].Y-e.Path[i].Y-shift.Y) > 0.01 {
+						t.Fatalf("edge %s: path %v, had %v (drawing shifted by %v)", e.ID, got, e.Path, shift)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLayouter_Layout_dotBigChangeIsLaidOutAfresh(t *testing.T) {
+	l := newLayouter(t, Config{})
+	ctx := context.Background()
+	a := randomSnapshot(5, 20, 30)
+	if err := l.Layout(ctx, &a, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	grown := randomSnapshot(5, 20, 30)
+	for i := range 5 { // 25% new nodes: more than dot pins
+		id := fmt.Sprintf("zz-%d", i)
+		grown.Nodes = append(grown.Nodes, graph.Node{ID: id, Kind: graph.NodeService})
+		grown.Edges = append(grown.Edges, graph.Edge{ID: graph.EdgeID(a.Nodes[i].ID, id, ""), From: a.Nodes[i].ID, To: id})
+	}
+	sortSnapshot(&grown)
+	pinned, fresh := clone(grown), clone(grown)
+	if err := l.Layout(ctx, &pinned, Options{Previous: Positions(&a), PreviousPaths: paths(&a), Pin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Layout(ctx, &fresh, Options{Previous: Positions(&a)}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(Positions(&pinned), Positions(&fresh)) || !reflect.DeepEqual(paths(&pinned), paths(&fresh)) {
+		t.Error("a map that grew by a quarter was pinned, want a fresh dot layout")
+	}
+	if small := smallChange(&grown, Options{Previous: Positions(&a)}); small {
+		t.Error("smallChange: 5 new nodes on 20 is small")
 	}
 }

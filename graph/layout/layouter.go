@@ -180,7 +180,7 @@ func (l *Layouter) Layout(ctx context.Context, s *graph.Snapshot, opt Options) e
 		return fmt.Errorf("layout with %s: %w", eng, err)
 	}
 	switch {
-	case eng.isDot() && opt.Pin && len(opt.Previous) > 0:
+	case eng.isDot() && opt.Pin && smallChange(s, opt):
 		if res, err = l.pinDot(ctx, s, res, opt); err != nil {
 			return fmt.Errorf("layout with %s: %w", eng, err)
 		}

@@ -21,6 +21,34 @@ import (
 // pinSep is the gap, in points, kept between a new node and the others.
 const pinSep = 18
 
+// smallChange reports whether s differs from the previous layout little
+// enough for dot to pin: at most max(2, 10%) new nodes and, when the
+// previous paths are known, max(3, 10%) new edges.
+func smallChange(s *graph.Snapshot, opt Options) bool {
+	if len(opt.Previous) == 0 {
+		return false
+	}
+	newNodes := 0
+	for i := range s.Nodes {
+		if _, ok := opt.Previous[s.Nodes[i].ID]; !ok {
+			newNodes++
+		}
+	}
+	if newNodes > max(2, len(opt.Previous)/10) {
+		return false
+	}
+	if opt.PreviousPaths == nil {
+		return true
+	}
+	newEdges := 0
+	for i := range s.Edges {
+		if _, ok := opt.PreviousPaths[s.Edges[i].ID]; !ok {
+			newEdges++
+		}
+	}
+	return newEdges <= max(3, len(opt.PreviousPaths)/10)
+}
+
 // pinDot returns the layout of s with the nodes of opt.Previous where they
 // were and the new ones placed after fresh, dot's own layout of s.
 func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result, opt Options) (*result, error) {
@@ -53,15 +81,42 @@ func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result,
 	if err != nil {
 		return nil, err
 	}
-	res.moveTo(pos)
+	shift := res.moveTo(pos)
+	res.keepPaths(s, opt, shift)
 	return res, nil
+}
+
+// keepPaths gives every edge of opt.PreviousPaths whose ends both kept their
+// places its previous path, moved by shift like the whole drawing, so that
+// only new edges and edges of new nodes change.
+func (res *result) keepPaths(s *graph.Snapshot, opt Options, shift graph.Point) {
+	for i := range s.Edges {
+		e := &s.Edges[i]
+		old, ok := opt.PreviousPaths[e.ID]
+		if !ok || len(old) < 4 || (len(old)-1)%3 != 0 {
+			continue
+		}
+		if _, ok := opt.Previous[e.From]; !ok {
+			continue
+		}
+		if _, ok := opt.Previous[e.To]; !ok {
+			continue
+		}
+		path := make([]graph.Point, len(old))
+		for j, p := range old {
+			path[j] = graph.Point{X: p.X + shift.X, Y: p.Y + shift.Y}
+			res.width = max(res.width, path[j].X)
+			res.height = max(res.height, path[j].Y)
+		}
+		res.edges[e.ID] = path
+	}
 }
 
 // moveTo translates res so that its nodes are at pos (graphviz puts the
 // bounding box, curves included, at the origin), then shifts it right and
-// down only as far as a node would be left of or above the origin. The
-// drawing's size covers every node and curve.
-func (res *result) moveTo(pos map[string]graph.Point) {
+// down only as far as a node would be left of or above the origin, and
+// returns that shift. The drawing's size covers every node and curve.
+func (res *result) moveTo(pos map[string]graph.Point) graph.Point {
 	var dx, dy float64
 	for id, p := range res.nodes {
 		dx, dy = pos[id].X-p.pos.X, pos[id].Y-p.pos.Y
@@ -72,8 +127,9 @@ func (res *result) moveTo(pos map[string]graph.Point) {
 		minX = math.Min(minX, p.pos.X+dx-p.width/2)
 		minY = math.Min(minY, p.pos.Y+dy-p.height/2)
 	}
-	dx -= math.Min(minX, 0)
-	dy -= math.Min(minY, 0)
+	shift := graph.Point{X: -math.Min(minX, 0), Y: -math.Min(minY, 0)}
+	dx += shift.X
+	dy += shift.Y
 	var w, h float64
 	for id, p := range res.nodes {
 		p.pos.X += dx
@@ -91,6 +147,7 @@ func (res *result) moveTo(pos map[string]graph.Point) {
 		}
 	}
 	res.width, res.height = w, h
+	return shift
 }
 
 // pinnedPositions returns the centre of every node of s: its previous

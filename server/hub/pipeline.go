@@ -89,7 +89,7 @@ func (h *Hub) layout(ctx context.Context, fresh graph.Snapshot, spec graph.View,
 	// Existing nodes stay pinned where they are, whatever the engine, so a
 	// topology change never makes the map jump: new nodes are placed around
 	// the old ones.
-	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions(), Pin: true})
+	err := h.l.Layout(lctx, &in, layout.Options{Engine: layout.Engine(spec.Layout), Previous: prev.positions(), PreviousPaths: prev.paths(), Pin: true})
 	took := time.Since(start)
 	h.stats.layouts.Add(1)
 	h.stats.layoutNanos.Add(int64(took))

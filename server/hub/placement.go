@@ -77,6 +77,14 @@ func (p *placement) positions() map[string]graph.Point {
 	return out
 }
 
+// paths returns the edge paths, for layout stability.
+func (p *placement) paths() map[string][]graph.Point {
+	if p == nil {
+		return nil
+	}
+	return p.edges
+}
+
 // place returns s with the placement's positions, keeping only the nodes and
 // edges it covers (all of them when p.all). s is not changed.
 func (p *placement) place(s graph.Snapshot) graph.Snapshot {
