@@ -155,10 +155,7 @@ func validateSources(srcs []SourceConfig) error {
 func (s *Server) newPuller(sc SourceConfig) (poll.Backend, error) {
 	c := sc.Conn
 	if sc.Tenant != "" {
-		if c.Headers == nil {
-			c.Headers = map[string]string{}
-		}
-		c.Headers["X-Scope-OrgID"] = sc.Tenant
+		c = c.WithHeader("X-Scope-OrgID", sc.Tenant) // a copy: the configuration's headers stay as they are
 	}
 	log := s.log.With("source", sc.Name)
 	switch sc.Kind {

@@ -1,6 +1,10 @@
 package server
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,5 +86,45 @@ func TestConfig_LoadFile_readmeSources(t *testing.T) {
 	}
 	if sc := c.Sources[0].Conn; sc.BasicUser != "ann" || sc.BasicPassword != "pw" || sc.TLS.ServerName != "jaeger.internal" {
 		t.Fatalf("conn = %+v", sc)
+	}
+}
+
+// TestServer_newPuller_tenant: a source's tenant reaches the backend as
+// X-Scope-OrgID next to its own headers, and the configuration's headers
+// are left as they were.
+func TestServer_newPuller_tenant(t *testing.T) {
+	var got http.Header
+	jb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		io.WriteString(w, `{"services":["frontend"]}`)
+	}))
+	defer jb.Close()
+	cfg := testConfig()
+	cfg.OTLPHTTPAddr, cfg.OTLPGRPCAddr, cfg.ZipkinAddr = "", "", ""
+	sc := SourceConfig{Kind: "jaeger", Name: "j", Tenant: "team-a", Protocol: "api_v3", Conn: connTo(jb.URL)}
+	sc.Conn.Headers = map[string]string{"X-Team": "payments"}
+	cfg.Sources = []SourceConfig{sc}
+	s, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.closeListeners()
+		for _, c := range s.closers {
+			c()
+		}
+	})
+	b, err := s.newPuller(s.cfg.Sources[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svcs, err := b.Services(context.Background()); err != nil || len(svcs) != 1 {
+		t.Fatalf("Services = %v, %v", svcs, err)
+	}
+	if got.Get("X-Scope-OrgID") != "team-a" || got.Get("X-Team") != "payments" {
+		t.Fatalf("backend saw headers %v", got)
+	}
+	if h := s.cfg.Sources[0].Conn.Headers; len(h) != 1 || h["X-Team"] != "payments" {
+		t.Fatalf("configuration headers changed: %v", h)
 	}
 }
