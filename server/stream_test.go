@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -266,8 +267,8 @@ func TestServer_stream_subscribersMatchREST(t *testing.T) {
 		t.Errorf("the default View has %d nodes, want the demo shop", nodes[""])
 	}
 	st := s.hub.Stats()
-	if st.Subscribers != n || st.SlowDisconnects != 0 {
-		t.Errorf("hub stats = %+v, want %d subscribers and no slow disconnects", st, n)
+	if st.Subscribers != n || st.SlowDisconnects != 0 || st.Views != len(streamViews) {
+		t.Errorf("hub stats = %+v, want %d subscribers on %d Views and no slow disconnects", st, n, len(streamViews))
 	}
 	t.Logf("%d batches of traffic; %d diffs, %d snapshots, %d status messages over %d ticks; %d resyncs; nodes per View %v",
 		batches, diffs, snapshots, statuses, endTicks-startTicks, st.Resyncs, nodes)
@@ -357,4 +358,42 @@ func fetchStatus(t *testing.T, base, query string) string {
 		t.Errorf("GET /api/v1/graph?%s: %q does not name %s", query, e.Error, url.QueryEscape(name))
 	}
 	return e.Error
+}
+
+// TestServer_stream_deflateAndOrigins checks the stream's handshake as a
+// browser meets it: permessage-deflate is negotiated, a page from another
+// site is refused unless allowed_origins names it.
+func TestServer_stream_deflateAndOrigins(t *testing.T) {
+	cfg := testConfig()
+	cfg.AllowedOrigins = []string{"wiki.example.com"}
+	_, base := startUI(t, cfg, fakeUI)
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/stream"
+	dial := func(origin string) (*websocket.Conn, *http.Response, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		return websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: h, CompressionMode: websocket.CompressionContextTakeover})
+	}
+
+	conn, resp, err := dial(base)
+	if err != nil {
+		t.Fatalf("same-origin dial: %v", err)
+	}
+	conn.CloseNow()
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.HasPrefix(ext, "permessage-deflate") {
+		t.Errorf("Sec-WebSocket-Extensions = %q, want permessage-deflate", ext)
+	}
+
+	conn, _, err = dial("https://wiki.example.com")
+	if err != nil {
+		t.Fatalf("allowed origin: %v", err)
+	}
+	conn.CloseNow()
+
+	if _, resp, err := dial("https://evil.example.net"); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign origin: %v (%v), want 403", err, resp)
+	}
 }
