@@ -44,7 +44,7 @@ type backend struct {
 	fail500  func(on bool)         // answers every request with a server error
 	malform  func(on bool)         // trace responses are undecodable
 	slow     func(d time.Duration) // delays every answer
-	wantDown string                // error text of a backend that is down
+	wantDown string                // error text of a backend that is down (HTTP: "connection refused", or "reset" while the port closes)
 	want500  string                // error text of a server error
 	slowText string                // error text of a request past its timeout
 }
@@ -81,7 +81,7 @@ func httpBackend(t *testing.T, proto Protocol) *backend {
 		fail500:  func(on bool) { f.set(func(f *fakeJaeger) { f.status = map[bool]int{true: 500}[on] }) },
 		malform:  func(on bool) { f.set(func(f *fakeJaeger) { f.truncate = on }) },
 		slow:     func(d time.Duration) { f.set(func(f *fakeJaeger) { f.delay = d }) },
-		wantDown: "connection refused", want500: "500 Internal Server Error: storage exploded",
+		wantDown: "connect: connection re", want500: "500 Internal Server Error: storage exploded",
 		slowText: "timed out",
 	}
 }
