@@ -128,3 +128,37 @@ func TestServer_newPuller_tenant(t *testing.T) {
 		t.Fatalf("configuration headers changed: %v", h)
 	}
 }
+
+// TestServer_sourcesAtOnce runs a Zipkin puller and the OTLP receiver
+// together: the service pair both report is one edge between two nodes,
+// listing both sources.
+func TestServer_sourcesAtOnce(t *testing.T) {
+	zb := zipkinBackend(t)
+	defer zb.Close()
+	cfg := testConfig()
+	cfg.Sources = []SourceConfig{{Kind: "zipkin", Name: "zipkin", Conn: connTo(zb.URL), Settle: time.Second}}
+	s := start(t, cfg)
+	base := "http://" + s.Addr("--http-addr")
+	sendPair(t, s.Addr("--otlp-http-addr"), "frontend", "backend")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap := fetchGraph(t, base, "window=5m")
+		if e := hasEdge(snap, "frontend", "backend"); e != nil && len(e.Sources) == 2 {
+			if e.Sources[0] != "otlp" || e.Sources[1] != "zipkin" || e.Calls != 2 {
+				t.Fatalf("edge = %+v, want 2 calls from otlp and zipkin", e)
+			}
+			seen := map[string]int{}
+			for _, n := range snap.Nodes {
+				seen[n.ID]++
+			}
+			if seen["frontend"] != 1 || seen["backend"] != 1 {
+				t.Fatalf("nodes = %v, want frontend and backend once each", seen)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no edge seen by both sources: %+v", snap.Edges)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
