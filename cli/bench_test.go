@@ -119,13 +119,16 @@ func BenchmarkDerive_fromOTLPProtoBytes(b *testing.B) {
 }
 
 // otlpJSONLines writes size bytes of OTLP/JSON lines (the Collector file
-// exporter's format) of demo traffic, every trace unique.
-func otlpJSONLines(w io.Writer, reqs []*coltracepb.ExportTraceServiceRequest, size int64) (spans int64, err error) {
+// exporter's format) of demo traffic, every trace unique, the n-th request
+// step later than the first (its spans shifted by whole multiples of the
+// cycle of reqs, one second apart).
+func otlpJSONLines(w io.Writer, reqs []*coltracepb.ExportTraceServiceRequest, size int64, step time.Duration) (spans int64, err error) {
 	var written int64
 	for gen := uint64(1); written < size; gen++ {
 		r := reqs[int(gen)%len(reqs)]
 		relabel(r, gen)
-		line := appendOTLPJSON(nil, r)
+		shift := int64(gen)*int64(step) - int64(gen%uint64(len(reqs)))*int64(time.Second)
+		line := appendOTLPJSON(nil, r, shift)
 		line = append(line, '\n')
 		n, err := w.Write(line)
 		written += int64(n)
@@ -140,8 +143,19 @@ func otlpJSONLines(w io.Writer, reqs []*coltracepb.ExportTraceServiceRequest, si
 // BenchmarkDerive_streamBoundedMemory streams a large OTLP/JSON file (64 MiB,
 // or SPANMAP_BENCH_DERIVE_BYTES) through `spanmap derive`'s pipeline with
 // --max-pending 100000 and reports the peak heap: it stays flat however
-// large the file is.
+// large the file is, and however long the time it covers: "dense" is one
+// demo request (about 400 spans) a second, 1 GiB about an hour of traffic;
+// "sparse" one every ten minutes, 1 GiB about 25 days.
 func BenchmarkDerive_streamBoundedMemory(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		step time.Duration
+	}{{"dense", time.Second}, {"sparse", 10 * time.Minute}} {
+		b.Run(c.name, func(b *testing.B) { benchStreamBoundedMemory(b, c.step) })
+	}
+}
+
+func benchStreamBoundedMemory(b *testing.B, step time.Duration) {
 	size := int64(64 << 20)
 	if v := os.Getenv("SPANMAP_BENCH_DERIVE_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -179,7 +193,7 @@ func BenchmarkDerive_streamBoundedMemory(b *testing.B) {
 		pr, pw := io.Pipe()
 		var spans int64
 		go func() {
-			n, err := otlpJSONLines(pw, reqs, size)
+			n, err := otlpJSONLines(pw, reqs, size, step)
 			spans = n
 			pw.CloseWithError(err)
 		}()
@@ -205,7 +219,7 @@ func BenchmarkDerive_streamBoundedMemory(b *testing.B) {
 // appendOTLPJSON encodes req as OTLP/JSON the way the specification asks
 // (hex IDs, string nanoseconds), which protojson does not (it writes IDs in
 // base64). Only the fields derivation reads are written.
-func appendOTLPJSON(b []byte, req *coltracepb.ExportTraceServiceRequest) []byte {
+func appendOTLPJSON(b []byte, req *coltracepb.ExportTraceServiceRequest, shift int64) []byte {
 	b = append(b, `{"resourceSpans":[`...)
 	for i, rs := range req.ResourceSpans {
 		if i > 0 {
@@ -234,9 +248,9 @@ func appendOTLPJSON(b []byte, req *coltracepb.ExportTraceServiceRequest) []byte 
 				b = append(b, `,"kind":`...)
 				b = strconv.AppendInt(b, int64(sp.Kind), 10)
 				b = append(b, `,"startTimeUnixNano":"`...)
-				b = strconv.AppendUint(b, sp.StartTimeUnixNano, 10)
+				b = strconv.AppendInt(b, int64(sp.StartTimeUnixNano)+shift, 10)
 				b = append(b, `","endTimeUnixNano":"`...)
-				b = strconv.AppendUint(b, sp.EndTimeUnixNano, 10)
+				b = strconv.AppendInt(b, int64(sp.EndTimeUnixNano)+shift, 10)
 				b = append(b, `","attributes":`...)
 				b = appendAttrs(b, sp.Attributes)
 				b = append(b, `,"links":[`...)
