@@ -58,7 +58,9 @@ type Config struct {
 	Limit int
 	// MaxSplits is how many times a capped window is halved (per service).
 	MaxSplits int
-	// Timeout bounds one poll.
+	// Timeout bounds each query of a poll (the service list, each
+	// service's traces), so a poll of many services is not cut short while
+	// every answer comes in time.
 	Timeout time.Duration
 	// MinBackoff and MaxBackoff bound the retry delay after failures.
 	MinBackoff, MaxBackoff time.Duration
@@ -222,8 +224,6 @@ func (p *Poller) nextWindow(now time.Time) (Window, bool) {
 
 // Poll runs one poll now. Run calls it; tests may too.
 func (p *Poller) Poll(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
 	p.mu.Lock()
 	w, ok := p.nextWindow(p.now())
 	p.mu.Unlock()
@@ -246,7 +246,9 @@ type fetchResult struct {
 
 func (p *Poller) fetch(ctx context.Context, w Window) (fetchResult, error) {
 	var res fetchResult
-	services, err := p.backend.Services(ctx)
+	sctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	services, err := p.backend.Services(sctx)
+	cancel()
 	if err != nil {
 		return res, fmt.Errorf("list services of %s: %w", p.cfg.Name, err)
 	}
@@ -263,7 +265,9 @@ func (p *Poller) fetch(ctx context.Context, w Window) (fetchResult, error) {
 // fetchService fetches service's traces in w, halving w while the limit is
 // hit, up to MaxSplits times.
 func (p *Poller) fetchService(ctx context.Context, svc string, w Window, depth int, now time.Time, fresh map[span.TraceID]bool, res *fetchResult) error {
-	traces, err := p.backend.Traces(ctx, svc, w, p.cfg.Limit)
+	tctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	traces, err := p.backend.Traces(tctx, svc, w, p.cfg.Limit)
+	cancel()
 	if err != nil {
 		return err
 	}

@@ -338,3 +338,56 @@ func (malformedBackend) Services(context.Context) ([]string, error) { return []s
 func (malformedBackend) Traces(context.Context, string, Window, int) ([]Trace, error) {
 	return nil, errors.New("jaeger /api/traces: malformed response: unexpected end of JSON input")
 }
+
+// slowBackend answers each query after a delay, or fails when the query's
+// context ends first.
+type slowBackend struct {
+	services []string
+	delay    map[string]time.Duration // per service; "" is the service list
+}
+
+func (b slowBackend) wait(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b slowBackend) Services(ctx context.Context) ([]string, error) {
+	return b.services, b.wait(ctx, b.delay[""])
+}
+
+func (b slowBackend) Traces(ctx context.Context, svc string, _ Window, _ int) ([]Trace, error) {
+	var id span.TraceID
+	id[0] = svc[0]
+	return []Trace{{ID: id, Spans: []span.Span{{TraceID: id, Service: svc}}}}, b.wait(ctx, b.delay[svc])
+}
+
+// TestPoller_Poll_timeoutPerQuery: Timeout bounds each query, not the
+// whole poll, so a poll of many services that each answer in time
+// succeeds however long it takes in all; one query past the timeout fails
+// the poll, naming its service.
+func TestPoller_Poll_timeoutPerQuery(t *testing.T) {
+	svcs := []string{"a", "b", "c", "d", "e"}
+	delay := map[string]time.Duration{"": 100 * time.Millisecond}
+	for _, s := range svcs {
+		delay[s] = 100 * time.Millisecond
+	}
+	mod := func(c *Config) { c.Timeout = 300 * time.Millisecond }
+	s := &sink{}
+	p := newPoller(t, slowBackend{svcs, delay}, s, &clock{t0}, mod)
+	if err := p.Poll(context.Background()); err != nil {
+		t.Fatalf("a poll of six queries of 100 ms each, 300 ms allowed per query: %v", err)
+	}
+	if st := p.Status(); st.TracesFetched != 5 {
+		t.Fatalf("status = %+v, want 5 traces", st)
+	}
+	delay["c"] = 2 * time.Second
+	p = newPoller(t, slowBackend{svcs, delay}, &sink{}, &clock{t0}, mod)
+	err := p.Poll(context.Background())
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "fetch traces of c from jaeger") {
+		t.Fatalf("poll with one query past the timeout: %v, want a deadline naming service c", err)
+	}
+}
