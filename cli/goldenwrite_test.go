@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -105,13 +106,19 @@ func traceState(p float64) (string, error) {
 	return "ot=th:" + digits, nil
 }
 
-// service is the service name to write, "" for the decoders' default.
+// service is the service name to write in OTLP, "" for the decoder's
+// default (unknown_service).
 func service(s *span.Span) string {
 	if s.Service == decode.UnknownService {
 		return ""
 	}
 	return s.Service
 }
+
+// errNoLocalService is why a span without a service of its own (a Zipkin span
+// without localEndpoint.serviceName) has no OTLP or Jaeger twin: those
+// formats name it unknown_service, which derivation treats differently.
+var errNoLocalService = errors.New("no service name: OTLP and Jaeger would call it unknown_service")
 
 func otlpValue(v any) *commonpb.AnyValue {
 	switch x := v.(type) {
@@ -147,6 +154,9 @@ func otlpTracesData(spans []span.Span) (*tracepb.TracesData, error) {
 		}
 		if s.Peer.RemoteService != "" {
 			return nil, fmt.Errorf("span %d: OTLP has no remote endpoint", i)
+		}
+		if s.Service == "" {
+			return nil, fmt.Errorf("span %d: %w", i, errNoLocalService)
 		}
 		if rs == nil || runService != service(s) || runNamespace != s.Namespace {
 			runService, runNamespace = service(s), s.Namespace
@@ -345,8 +355,8 @@ func writeZipkinJSON(spans []span.Span) ([]byte, error) {
 		case span.KindClient, span.KindServer, span.KindProducer, span.KindConsumer:
 			z["kind"] = strings.ToUpper(s.Kind.String())
 		}
-		if name := service(s); name != "" {
-			z["localEndpoint"] = obj{"serviceName": name}
+		if s.Service != "" {
+			z["localEndpoint"] = obj{"serviceName": s.Service}
 		}
 		if s.Peer.RemoteService != "" {
 			z["remoteEndpoint"] = obj{"serviceName": s.Peer.RemoteService}
@@ -396,8 +406,8 @@ func writeZipkinProto(spans []span.Span) ([]byte, error) {
 		if !s.ParentID.IsZero() {
 			zs.ParentId = append([]byte(nil), s.ParentID[:]...)
 		}
-		if name := service(s); name != "" {
-			zs.LocalEndpoint = &zipkinpb.Endpoint{ServiceName: name}
+		if s.Service != "" {
+			zs.LocalEndpoint = &zipkinpb.Endpoint{ServiceName: s.Service}
 		}
 		if s.Peer.RemoteService != "" {
 			zs.RemoteEndpoint = &zipkinpb.Endpoint{ServiceName: s.Peer.RemoteService}
@@ -421,6 +431,9 @@ func beUint64(b []byte) uint64 {
 func jaegerCheck(i int, s *span.Span) error {
 	if s.Shared || s.Peer.RemoteService != "" {
 		return fmt.Errorf("span %d: Jaeger has no shared halves or remote endpoints", i)
+	}
+	if s.Service == "" {
+		return fmt.Errorf("span %d: %w", i, errNoLocalService)
 	}
 	for _, l := range s.Links {
 		if l.TraceID == s.TraceID && s.ParentID.IsZero() {

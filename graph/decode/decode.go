@@ -15,8 +15,12 @@ import (
 // at to detect the format.
 const bufSize = 64 << 10
 
-// UnknownService is the service name given to spans whose source names no
-// service, as OpenTelemetry SDKs do.
+// UnknownService is the service name given to OTLP spans whose resource has
+// no service.name (as the OpenTelemetry specification and SDKs name them) and
+// to Jaeger spans without a process. Zipkin spans without
+// localEndpoint.serviceName keep an empty Service instead: Zipkin has no
+// default name, and derivation treats such spans as its dependency linker
+// does.
 const UnknownService = "unknown_service"
 
 // Config bounds the memory and work of one decoding stream.

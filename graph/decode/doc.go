@@ -62,7 +62,8 @@
 // All formats share one attribute mapping (OTLP attributes, Jaeger and
 // Zipkin tags use the same keys); newer semantic-convention names win:
 //
-//	service.name, localEndpoint, process    Span.Service ("unknown_service" if absent)
+//	service.name, localEndpoint, process    Span.Service ("unknown_service" if absent;
+//	                                        empty for Zipkin without a serviceName)
 //	service.namespace                       Span.Namespace (resource, process or span)
 //	peer.service                            Peer.Service
 //	remoteEndpoint.serviceName (Zipkin)     Peer.RemoteService

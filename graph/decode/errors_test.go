@@ -111,7 +111,7 @@ func TestStream_Stream_deliversSpansBeforeError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "span 2") {
 		t.Fatalf("err = %v, want an error at span 2", err)
 	}
-	if len(got) != 2 || got[0].Service != "a" || got[1].Service != UnknownService {
+	if len(got) != 2 || got[0].Service != "a" || got[1].Service != "" {
 		t.Fatalf("got %+v, want the two good spans", got)
 	}
 	spans, err := Bytes([]byte(in), Zipkin)

@@ -147,10 +147,7 @@ func (d *zipkinJSON) fields(s *span.Span) error {
 		j.last = j.unit
 		return fieldErr("id", ErrInvalidID, "missing or all zeros")
 	}
-	s.Service = local
-	if s.Service == "" {
-		s.Service = UnknownService
-	}
+	s.Service = local // empty without localEndpoint.serviceName (Zipkin: no local service)
 	s.Peer.RemoteService = remote
 	s.Start = microsToNanos(ts)
 	s.Duration = max(0, microsToNanos(dur))

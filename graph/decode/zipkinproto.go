@@ -139,10 +139,7 @@ func (d *zipkinProto) span(m msgReader, s *span.Span) error {
 	if s.ParentID, err = spanIDBytes("parent_id", parentID); err != nil {
 		return err
 	}
-	s.Service = local
-	if s.Service == "" {
-		s.Service = UnknownService
-	}
+	s.Service = local // empty without localEndpoint.serviceName (Zipkin: no local service)
 	s.Peer.RemoteService = remote
 	s.Start = microsToNanos(int64(min(ts, 1<<62)))
 	s.Duration = microsToNanos(int64(min(dur, 1<<62)))

@@ -51,7 +51,6 @@ const (
 	whyUserOrphan      = "server span whose parent never arrives: called by the user node (OTel, Zipkin, Jaeger: no link)"
 	whyMessaging       = "producer -> consumer: linked directly, not through the broker their remote endpoints name (Zipkin's messaging model)"
 	whyClientConsumer  = "client span parent of a consumer span: a messaging call (Zipkin: no link)"
-	whyNoService       = "span without a service name: call endpoints show as unknown_service (Zipkin and OTel skip the span)"
 	whyEntryError      = "error on a span that enters a service without a server span: counted on the entry call when the span's own call is not drawn"
 	whyRootNamed       = "root server naming its caller (peer.service): the named caller, not the user node (OTel: user)"
 	whyNoPeer          = "client span with no instrumented callee and no peer attribute: nothing drawn (OTel: a virtual node \"unknown\")"
@@ -113,17 +112,11 @@ func conformanceCases() []confCase {
 		{file: "conf-zipkin-links-spans-directed-by-kind-zipkin.json", refs: []string{zl + "linksSpansDirectedByKind"},
 			want: []depLink{lk("client", "server", 2, 0)}}, // two one-span traces, one link each
 		{file: "conf-zipkin-calls-same-link-increase-count-span-zipkin.json", refs: []string{zl + "callsAgainstTheSameLinkIncreasesCallCount_span"},
-			want: []depLink{lk("client", "server", 2, 0)},
-			drop: []depLink{lk("client", "server", 2, 0)},
-			add:  []depLink{lk("user", "client", 1, 0), lk("client", "unknown_service", 2, 0), lk("unknown_service", "server", 2, 0)},
-			why:  whyNoService + "; " + whyUserRoot},
+			want: []depLink{lk("client", "server", 2, 0)}, add: []depLink{lk("user", "client", 1, 0)}, why: whyUserRoot},
 		// The test puts one trace twice; the file holds it under two trace
 		// IDs, as the same IDs twice are one trace (replayOverwrites below).
 		{file: "conf-zipkin-calls-same-link-increase-count-trace-zipkin.json", refs: []string{zl + "callsAgainstTheSameLinkIncreasesCallCount_trace"},
-			want: []depLink{lk("client", "server", 2, 0)},
-			drop: []depLink{lk("client", "server", 2, 0)},
-			add:  []depLink{lk("user", "client", 2, 0), lk("client", "unknown_service", 2, 0), lk("unknown_service", "server", 2, 0)},
-			why:  whyNoService + "; " + whyUserRoot},
+			want: []depLink{lk("client", "server", 2, 0)}, add: []depLink{lk("user", "client", 2, 0)}, why: whyUserRoot},
 		{file: "conf-zipkin-single-host-spans-single-call-count-zipkin.json", refs: []string{zl + "singleHostSpansResultInASingleCallCount"},
 			want: []depLink{lk("client", "server", 1, 0)}},
 		{file: "conf-zipkin-single-host-spans-single-error-count-zipkin.json", refs: []string{zl + "singleHostSpansResultInASingleErrorCount"},
@@ -156,9 +149,7 @@ func conformanceCases() []confCase {
 		{file: "conf-zipkin-no-span-kind-with-error-zipkin.json", refs: []string{zl + "noSpanKindWithError"},
 			want: []depLink{lk("some-client", "web", 1, 0), lk("web", "app", 1, 1), lk("app", "db", 1, 0)}},
 		{file: "conf-zipkin-cannot-link-single-span-without-both-service-names-zipkin.json", refs: []string{zl + "cannotLinkSingleSpanWithoutBothServiceNames"},
-			add: []depLink{lk("user", "unknown_service", 1, 0), lk("user", "server", 1, 0),
-				lk("client", "unknown_service", 1, 0), lk("unknown_service", "server", 1, 0)},
-			why: whyNoService + "; " + whyUserRoot},
+			add: []depLink{lk("user", "server", 1, 0)}, why: whyUserRoot},
 		{file: "conf-zipkin-doesnt-link-unrelated-spans-when-missing-root-span-zipkin.json", refs: []string{zl + "doesntLinkUnrelatedSpansWhenMissingRootSpan"},
 			add: []depLink{lk("user", "service1", 1, 0), lk("user", "service2", 1, 0)}, why: whyUserOrphan},
 		{file: "conf-zipkin-links-related-spans-when-missing-root-span-zipkin.json", refs: []string{zl + "linksRelatedSpansWhenMissingRootSpan"},
@@ -207,8 +198,7 @@ func conformanceCases() []confCase {
 		{file: "conf-zipkin-it-span-kind-not-required-when-endpoints-present-zipkin.json", refs: []string{zi + "spanKindIsNotRequiredWhenEndpointsArePresent"},
 			want: []depLink{lk("kafka", "frontend", 1, 0), lk("frontend", "backend", 1, 0), lk("backend", "db", 1, 0)}},
 		{file: "conf-zipkin-it-unnamed-endpoints-are-skipped-zipkin.json", refs: []string{zi + "unnamedEndpointsAreSkipped"},
-			want: []depLink{lk("frontend", "backend", 1, 0), lk("backend", "db", 1, 0)},
-			add:  []depLink{lk("unknown_service", "frontend", 1, 0)}, why: whyNoService},
+			want: []depLink{lk("frontend", "backend", 1, 0), lk("backend", "db", 1, 0)}},
 		{file: "conf-zipkin-it-intermediate-spans-zipkin.json", refs: []string{zi + "intermediateSpans"},
 			want: []depLink{lk("frontend", "backend", 1, 0), lk("backend", "db", 1, 0)}, add: userFrontend, why: whyUserRoot},
 		// The test's v1 spans as V1SpanConverter turns them into v2 spans:

@@ -24,8 +24,13 @@ type Stats struct {
 	// that carry no peer attribute to name a virtual node: not drawn.
 	NoPeer int64 `json:"no_peer"`
 	// NoCaller counts server and consumer spans with no known caller that
-	// were not drawn (no service name, or the user node is off).
+	// were not drawn because the user node is off.
 	NoCaller int64 `json:"no_caller"`
+	// NoService counts spans without a service name of their own (Zipkin
+	// spans without localEndpoint.serviceName) that found no ancestor to
+	// take one from, and server and consumer spans without one: no call is
+	// drawn to or from them.
+	NoService int64 `json:"no_service"`
 	// Nested counts server and consumer spans directly below another server
 	// or consumer span of the same service: not a new call.
 	Nested int64 `json:"nested"`
@@ -113,14 +118,15 @@ func New(cfg Config, now func() time.Time) *Deriver {
 	return d
 }
 
-// unknownService is the name decoders (and OpenTelemetry SDKs, as
-// "unknown_service:<process>") give spans without a service name.
+// unknownService is the name the OTLP and Jaeger decoders (and OpenTelemetry
+// SDKs, as "unknown_service:<process>") give spans without a service name.
 const unknownService = "unknown_service"
 
-// isUnknownService reports whether a span carries no real service name.
+// isUnknownService reports whether a service name is the OpenTelemetry
+// default for spans whose service is not configured.
 func isUnknownService(s string) bool {
 	const n = len(unknownService)
-	return s == "" || len(s) >= n && s[:n] == unknownService && (len(s) == n || s[n] == ':')
+	return len(s) >= n && s[:n] == unknownService && (len(s) == n || s[n] == ':')
 }
 
 // Add stores spans, pairs what can be paired now and appends the completed
@@ -318,6 +324,10 @@ func (d *Deriver) fill(r *rec, s *span.Span, kind span.Kind, shared bool, expire
 	r.upDur = -1
 	r.expire = expire
 	switch {
+	case s.Service == "":
+		// No local service (Zipkin): svc stays 0 until the span takes its
+		// nearest ancestor's service (attach); a server or consumer span
+		// never does.
 	case isUnknownService(s.Service) && (isCaller(kind) || isCallee(kind)):
 		r.svc = d.unknownID // a call endpoint keeps its own (unknown) name
 	case isUnknownService(s.Service):

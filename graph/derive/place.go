@@ -11,6 +11,7 @@ import (
 func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 	r := d.ring.at(slot)
 	d.stack = d.stack[:0]
+	named := r.svc != 0 // else attach may give it its ancestor's service
 	if r.parent.IsZero() || r.parent == r.id {
 		r.up = upRoot
 		r.flags |= fResolved
@@ -28,15 +29,8 @@ func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 		if cs, ok := d.lookup(&r.trace, r.id, false); ok && isCaller(d.ring.at(cs).kind) {
 			dst = d.pair(cs, slot, dst)
 		}
-	case isCaller(r.kind):
-		if d.sharedN > 0 {
-			if ss, ok := d.lookup(&r.trace, r.id, true); ok && !d.ring.at(ss).has(fEmitted) {
-				dst = d.pair(slot, ss, dst)
-			}
-		}
-		if len(d.linkWait) > 0 {
-			dst = d.wakeLinks(slot, dst)
-		}
+	case isCaller(r.kind) && named:
+		dst = d.pairCallees(slot, dst)
 	}
 	if r.has(fLinks) {
 		dst = d.linkConsumer(slot, dst)
@@ -46,6 +40,22 @@ func (d *Deriver) place(slot uint32, dst []Observation) []Observation {
 		s := d.stack[len(d.stack)-1]
 		d.stack = d.stack[:len(d.stack)-1]
 		dst = d.wake(s, dst)
+	}
+	return dst
+}
+
+// pairCallees pairs a client or producer span, once it has a service, with
+// the callees already waiting for it under its own span ID: the server half
+// of a Zipkin shared span and consumers linking to it.
+func (d *Deriver) pairCallees(slot uint32, dst []Observation) []Observation {
+	r := d.ring.at(slot)
+	if d.sharedN > 0 {
+		if ss, ok := d.lookup(&r.trace, r.id, true); ok && !d.ring.at(ss).has(fEmitted) {
+			dst = d.pair(slot, ss, dst)
+		}
+	}
+	if len(d.linkWait) > 0 {
+		dst = d.wakeLinks(slot, dst)
 	}
 	return dst
 }
@@ -78,11 +88,16 @@ func (d *Deriver) attach(cs, ps uint32, dst []Observation) (bool, []Observation)
 		d.nameUnknown(c)
 		return true, dst
 	}
-	if c.svc == 0 {
-		// A span without a service belongs to its parent's. Its children
-		// may now resolve even if it does not, so retry them.
+	if c.svc == 0 && !isCallee(c.kind) {
+		// A span without a service belongs to its nearest ancestor's (the
+		// parent took its own the same way). Its children may now resolve
+		// even if it does not, so retry them, and pair the callees that
+		// waited for it to have a service.
 		c.svc = p.svc
 		d.stack = append(d.stack, cs)
+		if isCaller(c.kind) {
+			dst = d.pairCallees(cs, dst)
+		}
 	}
 	switch {
 	case isCallee(c.kind) && isCaller(p.kind) && !c.has(fShared):
@@ -197,8 +212,11 @@ func (d *Deriver) linkConsumer(slot uint32, dst []Observation) []Observation {
 			continue // the parent pairing covers it
 		}
 		if ps, ok := d.lookup(&l.TraceID, l.SpanID, false); ok && isCaller(d.ring.at(ps).kind) {
-			dst = d.pair(ps, slot, dst)
-			continue
+			if p := d.ring.at(ps); p.svc != 0 || p.has(fResolved) {
+				dst = d.pair(ps, slot, dst)
+				continue
+			}
+			// The producer has no service yet: wait until it takes one.
 		}
 		k := linkKey{l.TraceID, l.SpanID}
 		d.linkWait[k] = append(d.linkWait[k], slot)

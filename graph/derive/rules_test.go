@@ -2,6 +2,7 @@ package derive
 
 import (
 	"testing"
+	"time"
 
 	"github.com/spanmap/spanmap/graph/span"
 )
@@ -179,15 +180,51 @@ func ruleCases() []ruleCase {
 			mk(3, 2, kClient, "server"),
 			mk(4, 2, kClient, "server"),
 		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server rpc n=2 e=0 p=0")},
-		{name: "clients without a service show as unknown_service", spans: []span.Span{
+		// Zipkin spans without a local service (empty Service).
+		{name: "clients without a local service take their nearest ancestor's", spans: []span.Span{
 			mk(1, 0, kServer, "client"),
 			mk(2, 1, kClient, "", remote("server")),
 			mk(3, 1, kClient, "", remote("server")),
-		}, want: lines("user->client rpc n=1 e=0 p=0", "client->unknown_service rpc n=2 e=0 p=0", "unknown_service->server external n=2 e=0 p=0")},
-		{name: "root spans without a service show as unknown_service", spans: []span.Span{
+		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server external n=2 e=0 p=0")},
+		{name: "client without a local service under a server pairs with its callee", spans: []span.Span{
+			mk(1, 0, kServer, "a"),
+			mk(2, 1, kInternal, ""),
+			mk(3, 2, kClient, "", remote("guess")),
+			mk(4, 3, kServer, "b"),
+		}, want: lines("user->a rpc n=1 e=0 p=0", "a->b rpc n=1 e=0 p=1")},
+		{name: "client half without a local service pairs with its shared server half", spans: []span.Span{
+			mk(1, 0, kServer, "a"),
+			mk(2, 1, kClient, ""),
+			mk(2, 1, kServer, "b", shared()),
+			mk(3, 2, kClient, "b", remote("db")),
+		}, want: lines("user->a rpc n=1 e=0 p=0", "a->b rpc n=1 e=0 p=1", "b->db external n=1 e=0 p=0")},
+		{name: "server without a local service is no call", spans: []span.Span{
+			mk(1, 0, kClient, "a", remote("b")),
+			mk(2, 1, kServer, "", remote("a")),
+			mk(3, 2, kClient, "", remote("c")),
+		}, want: lines("a->b external n=1 e=0 p=0")},
+		{name: "spans without a local service and no named ancestor draw nothing", spans: []span.Span{
 			mk(1, 0, kServer, ""),
+			mk(1, 0, kServer, "", remote("client"), inTrace(2)),
+			mk(1, 0, kClient, "", remote("server"), inTrace(3)),
+			mk(1, 0, kNone, "", remote("frontend"), inTrace(4)),
+			mk(2, 1, kNone, "frontend", remote("backend"), inTrace(4)),
+		}, want: lines("frontend->backend external n=1 e=0 p=0")},
+		// OTLP and Jaeger spans without a service name (unknown_service).
+		{name: "internal spans named unknown_service take their parent's service", spans: []span.Span{
+			mk(1, 0, kServer, "client"),
+			mk(2, 1, kInternal, "unknown_service"),
+			mk(3, 2, kClient, "server"),
+			mk(4, 2, kClient, "server"),
+		}, want: lines("user->client rpc n=1 e=0 p=0", "client->server rpc n=2 e=0 p=0")},
+		{name: "root spans named unknown_service show as unknown_service", spans: []span.Span{
+			mk(1, 0, kServer, "unknown_service"),
 			mk(2, 0, kClient, "unknown_service:java", remote("server"), inTrace(2)),
 		}, want: lines("user->unknown_service rpc n=1 e=0 p=0", "unknown_service->server external n=1 e=0 p=0")},
+		{name: "clients named unknown_service keep the name", spans: []span.Span{
+			mk(1, 0, kServer, "client"),
+			mk(2, 1, kClient, "unknown_service", peerService("server")),
+		}, want: lines("user->client rpc n=1 e=0 p=0", "client->unknown_service rpc n=1 e=0 p=0", "unknown_service->server external n=1 e=0 p=0")},
 	}
 }
 
@@ -210,4 +247,84 @@ func TestDeriver_Flush_rules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDeriver_Add_noLocalServiceParentArrivesLater checks that a client span
+// without a service of its own waits for its parent in a later batch, takes
+// the parent's service and then pairs with the server span that arrived
+// before either.
+func TestDeriver_Add_noLocalServiceParentArrivesLater(t *testing.T) {
+	clk := newClock()
+	cfg := DefaultConfig()
+	cfg.TTL = 10 * time.Second
+	d := New(cfg, clk.now)
+	obs := d.Add([]span.Span{mk(3, 2, kServer, "b")}, nil)
+	clk.add(2 * time.Second)
+	obs = d.Add([]span.Span{mk(2, 1, kClient, "", remote("b"))}, obs)
+	clk.add(2 * time.Second)
+	if obs = d.Expire(obs); len(obs) != 0 {
+		t.Fatalf("calls before the parent arrived: %s", brief(obs))
+	}
+	obs = d.Add([]span.Span{mk(1, 0, kServer, "a")}, obs)
+	if got, want := brief(obs), lines("a->b rpc n=1 e=0 p=1"); got != want {
+		t.Fatalf("when the parent arrives:\n%s\nwant:\n%s", got, want)
+	}
+	clk.add(10 * time.Second)
+	obs = d.Expire(obs)
+	if got, want := brief(obs), lines("a->b rpc n=1 e=0 p=1", "user->a rpc n=1 e=0 p=0"); got != want {
+		t.Fatalf("after expiry:\n%s\nwant:\n%s", got, want)
+	}
+	if st := d.Stats(); st.NoService != 0 || st.MissingParent != 0 || st.Pending != 0 {
+		t.Errorf("stats %+v, want no no_service, no missing_parent, nothing pending", st)
+	}
+}
+
+// TestDeriver_Expire_noLocalServiceCounted checks that spans without a
+// service that take none from an ancestor draw nothing and are counted in
+// Stats.NoService: a lone span, a server span, and a client whose parent
+// arrives only after it settled.
+func TestDeriver_Expire_noLocalServiceCounted(t *testing.T) {
+	clk := newClock()
+	cfg := DefaultConfig()
+	cfg.TTL = time.Second
+	d := New(cfg, clk.now)
+	obs := d.Add([]span.Span{
+		mk(1, 0, kClient, "", remote("server")),
+		mk(1, 0, kServer, "", remote("client"), inTrace(2)),
+		mk(2, 1, kClient, "", remote("db"), inTrace(3)),
+	}, nil)
+	clk.add(2 * time.Second)
+	obs = d.Expire(obs)
+	obs = d.Add([]span.Span{mk(1, 0, kServer, "a", inTrace(3))}, obs)
+	obs = d.Flush(obs)
+	if got, want := brief(obs), lines("user->a rpc n=1 e=0 p=0"); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	st := d.Stats()
+	if st.NoService != 3 || st.MissingParent != 1 || st.NoPeer != 0 || st.NoCaller != 0 {
+		t.Errorf("stats %+v, want no_service 3, missing_parent 1, no_peer 0, no_caller 0", st)
+	}
+}
+
+// TestDeriver_Add_noLocalServiceProducerLinked checks, in every arrival
+// order, that a consumer linking to a producer without a service of its own
+// pairs with it once the producer takes its parent's service. No input format
+// carries both (Zipkin has no span links), so this is no golden case.
+func TestDeriver_Add_noLocalServiceProducerLinked(t *testing.T) {
+	spans := []span.Span{
+		mk(1, 0, kServer, "api"),
+		mk(2, 1, kProducer, ""),
+		mk(5, 0, kConsumer, "worker", inTrace(2), link(1, 2), startMs(40)),
+	}
+	want := lines("user->api rpc n=1 e=0 p=0", "api->worker messaging n=1 e=0 p=1")
+	d := New(DefaultConfig(), newClock().now)
+	permute(spans, func(p []span.Span) {
+		var obs []Observation
+		for i := range p {
+			obs = d.Add(p[i:i+1], obs)
+		}
+		if got := brief(d.Flush(obs)); got != want {
+			t.Fatalf("order %v:\n%s\nwant:\n%s", order(p), got, want)
+		}
+	})
 }

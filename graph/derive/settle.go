@@ -20,6 +20,13 @@ func (d *Deriver) settle(slot uint32, r *rec, evicted bool, dst []Observation) [
 		d.stats.MissingParent++
 		d.nameUnknown(r)
 	}
+	if r.svc == 0 {
+		// No service of its own and none taken from an ancestor (or a
+		// server or consumer span without one): as in Zipkin's dependency
+		// linker, a call needs both service names.
+		d.stats.NoService++
+		return dst
+	}
 	if isCallee(r.kind) {
 		return d.settleCallee(r, evicted, dst)
 	}
@@ -48,10 +55,6 @@ func (d *Deriver) recheckHalf(slot uint32, r *rec, dst []Observation) []Observat
 // not paired with a client or producer span.
 func (d *Deriver) settleCallee(r *rec, evicted bool, dst []Observation) []Observation {
 	if r.has(fEmitted) {
-		return dst
-	}
-	if r.svc == 0 {
-		d.stats.NoCaller++
 		return dst
 	}
 	up := r.up
@@ -102,7 +105,7 @@ func (d *Deriver) settleCallee(r *rec, evicted bool, dst []Observation) []Observ
 // the parent's service. A child of a Zipkin shared span whose server half
 // arrived after it belongs to that half and is no entry.
 func (d *Deriver) settleEntry(r *rec, evicted bool, dst []Observation) []Observation {
-	if !r.has(fEntry) || !r.has(fResolved) || r.svc == 0 {
+	if !r.has(fEntry) || !r.has(fResolved) {
 		return dst
 	}
 	if r.has(fParentClient) && d.sharedN > 0 {
@@ -133,7 +136,7 @@ func (d *Deriver) settleEntry(r *rec, evicted bool, dst []Observation) []Observa
 // settlePeer emits the call from a client or producer span that no callee
 // claimed to the virtual node its peer attributes name.
 func (d *Deriver) settlePeer(r *rec, evicted bool, dst []Observation) []Observation {
-	if r.svc == 0 || r.peer == 0 {
+	if r.peer == 0 {
 		d.stats.NoPeer++
 		return dst
 	}

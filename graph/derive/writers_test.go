@@ -43,10 +43,10 @@ func writeOTLP(spans []span.Span) ([]byte, bool) {
 		if s.Shared || s.Peer.RemoteService != "" {
 			return nil, false
 		}
-		var res []kv
-		if s.Service != "" {
-			res = append(res, attr("service.name", s.Service))
+		if s.Service == "" {
+			return nil, false // OTLP names a span without service.name unknown_service
 		}
+		res := []kv{attr("service.name", s.Service)}
 		if s.Namespace != "" {
 			res = append(res, attr("service.namespace", s.Namespace))
 		}

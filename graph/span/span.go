@@ -95,7 +95,13 @@ type Span struct {
 	// than the one chosen as parent.
 	Links []Link
 
-	Service   string // service.name / localEndpoint.serviceName / process.serviceName
+	// Service is service.name / localEndpoint.serviceName /
+	// process.serviceName. It is empty when the span has no local service of
+	// its own (a Zipkin span without localEndpoint.serviceName); derivation
+	// then attributes it to its nearest ancestor's service. Sources whose
+	// convention names such spans (OTLP, Jaeger: "unknown_service") keep that
+	// name.
+	Service   string
 	Namespace string // service.namespace, empty when absent
 	Kind      Kind
 	Name      string // operation name

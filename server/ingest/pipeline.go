@@ -262,6 +262,7 @@ func sumStats(a, b derive.Stats) derive.Stats {
 	a.Unpaired += b.Unpaired
 	a.NoPeer += b.NoPeer
 	a.NoCaller += b.NoCaller
+	a.NoService += b.NoService
 	a.Nested += b.Nested
 	a.MissingParent += b.MissingParent
 	a.NegativeQueueLag += b.NegativeQueueLag
