@@ -80,8 +80,8 @@ func (d *Deriver) findParent(r *rec) (uint32, bool) {
 func (d *Deriver) attach(cs, ps uint32, dst []Observation) (bool, []Observation) {
 	c, p := d.ring.at(cs), d.ring.at(ps)
 	if p.svc == 0 {
-		if !p.has(fResolved) {
-			return false, dst
+		if !p.has(fResolved) && !isCallee(p.kind) {
+			return false, dst // p may still take a service from its parent
 		}
 		c.up = upRoot // nothing named above
 		c.flags |= fResolved

@@ -281,8 +281,9 @@ func TestDeriver_Add_noLocalServiceParentArrivesLater(t *testing.T) {
 
 // TestDeriver_Expire_noLocalServiceCounted checks that spans without a
 // service that take none from an ancestor draw nothing and are counted in
-// Stats.NoService: a lone span, a server span, and a client whose parent
-// arrives only after it settled.
+// Stats.NoService: a lone span, a server span, a client whose parent
+// arrives only after it settled, and a server whose parent never arrives with
+// its child.
 func TestDeriver_Expire_noLocalServiceCounted(t *testing.T) {
 	clk := newClock()
 	cfg := DefaultConfig()
@@ -292,6 +293,10 @@ func TestDeriver_Expire_noLocalServiceCounted(t *testing.T) {
 		mk(1, 0, kClient, "", remote("server")),
 		mk(1, 0, kServer, "", remote("client"), inTrace(2)),
 		mk(2, 1, kClient, "", remote("db"), inTrace(3)),
+		// A server without a service never takes one: its child does not
+		// wait for the server's own missing parent.
+		mk(5, 4, kServer, "", inTrace(4)),
+		mk(6, 5, kInternal, "", inTrace(4)),
 	}, nil)
 	clk.add(2 * time.Second)
 	obs = d.Expire(obs)
@@ -301,8 +306,8 @@ func TestDeriver_Expire_noLocalServiceCounted(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	st := d.Stats()
-	if st.NoService != 3 || st.MissingParent != 1 || st.NoPeer != 0 || st.NoCaller != 0 {
-		t.Errorf("stats %+v, want no_service 3, missing_parent 1, no_peer 0, no_caller 0", st)
+	if st.NoService != 5 || st.MissingParent != 2 || st.NoPeer != 0 || st.NoCaller != 0 {
+		t.Errorf("stats %+v, want no_service 5, missing_parent 2, no_peer 0, no_caller 0", st)
 	}
 }
 
