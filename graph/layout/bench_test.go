@@ -43,3 +43,37 @@ func BenchmarkLayout(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLayout_pinnedChange lays out a map again after one new edge,
+// with the previous positions pinned, as the live server does on a
+// topology change.
+func BenchmarkLayout_pinnedChange(b *testing.B) {
+	ctx := context.Background()
+	l, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	for _, eng := range Engines() {
+		for _, n := range []int{100, 1000} {
+			base := randomSnapshot(uint64(n), n, 3*n)
+			if err := l.Layout(ctx, &base, Options{Engine: eng}); err != nil {
+				b.Fatal(err)
+			}
+			next := clone(base)
+			addRandomEdge(&next, 1)
+			opt := Options{Engine: eng, Previous: Positions(&base), PreviousPaths: paths(&base), Pin: true}
+			b.Run(fmt.Sprintf("%s/nodes=%d", eng, n), func(b *testing.B) {
+				var moved float64
+				for b.Loop() {
+					c := clone(next)
+					if err := l.Layout(ctx, &c, opt); err != nil {
+						b.Fatal(err)
+					}
+					_, moved = Displacement(opt.Previous, Positions(&c), base.Width)
+				}
+				b.ReportMetric(moved*100, "max-moved-%")
+			})
+		}
+	}
+}

@@ -53,7 +53,13 @@ func smallChange(s *graph.Snapshot, opt Options) bool {
 // were and the new ones placed after fresh, dot's own layout of s.
 func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result, opt Options) (*result, error) {
 	pos := pinnedPositions(s, fresh, opt.Previous, opt.engine())
-	in := &input{nodes: sortedNodes(s), edges: sortedEdges(s)}
+	// Only the edges that cannot keep their previous path are routed.
+	in := &input{nodes: sortedNodes(s)}
+	for _, i := range sortedEdges(s) {
+		if !keepsPath(&s.Edges[i], opt) {
+			in.edges = append(in.edges, i)
+		}
+	}
 	name := make(map[string]int, len(in.nodes))
 	for k, i := range in.nodes {
 		name[s.Nodes[i].ID] = k
@@ -92,16 +98,10 @@ func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result,
 func (res *result) keepPaths(s *graph.Snapshot, opt Options, shift graph.Point) {
 	for i := range s.Edges {
 		e := &s.Edges[i]
-		old, ok := opt.PreviousPaths[e.ID]
-		if !ok || len(old) < 4 || (len(old)-1)%3 != 0 {
+		if !keepsPath(e, opt) {
 			continue
 		}
-		if _, ok := opt.Previous[e.From]; !ok {
-			continue
-		}
-		if _, ok := opt.Previous[e.To]; !ok {
-			continue
-		}
+		old := opt.PreviousPaths[e.ID]
 		path := make([]graph.Point, len(old))
 		for j, p := range old {
 			path[j] = graph.Point{X: p.X + shift.X, Y: p.Y + shift.Y}
@@ -110,6 +110,18 @@ func (res *result) keepPaths(s *graph.Snapshot, opt Options, shift graph.Point) 
 		}
 		res.edges[e.ID] = path
 	}
+}
+
+// keepsPath reports whether e keeps its previous path: it has one and both
+// its ends kept their places.
+func keepsPath(e *graph.Edge, opt Options) bool {
+	old, ok := opt.PreviousPaths[e.ID]
+	if !ok || len(old) < 4 || (len(old)-1)%3 != 0 {
+		return false
+	}
+	_, from := opt.Previous[e.From]
+	_, to := opt.Previous[e.To]
+	return from && to
 }
 
 // moveTo translates res so that its nodes are at pos (graphviz puts the
