@@ -9,6 +9,7 @@
 #
 #   bash build/fuzz.sh 10m
 #   FUZZLOG=/tmp/fuzz.txt bash build/fuzz.sh 20s
+#   FUZZPARALLEL=1 bash build/fuzz.sh 10m   # one worker, leaving the other cores free
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-10m}
@@ -20,7 +21,7 @@ for pkg in $(go list ./...); do
 	for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
 		echo "== $pkg $target ($fuzztime)"
 		status=ok
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tee "$log"; then
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "${FUZZPARALLEL:-$(nproc)}" "$pkg" 2>&1 | tee "$log"; then
 			status=crash
 		fi
 		# The last progress line: "fuzz: elapsed: 10m0s, execs: 123 (..), new interesting: 4 (total: 9)".
