@@ -134,9 +134,10 @@ func isUnknownService(s string) bool {
 // When the store is full the oldest spans are settled early (their calls are
 // appended too) and counted in Stats.Dropped.
 func (d *Deriver) Add(spans []span.Span, dst []Observation) []Observation {
+	// The injected clock is read before the lock: no caller code runs under it.
+	expire := d.now().UnixNano() + int64(d.cfg.TTL)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	expire := d.now().UnixNano() + int64(d.cfg.TTL)
 	for i := 0; i < len(spans); i += touchAhead {
 		end := min(i+touchAhead, len(spans))
 		d.touchSpans(spans[i:end])
@@ -181,9 +182,9 @@ func (d *Deriver) touchHead(n int) {
 // Expire settles the spans whose TTL has passed (by now()) and appends the
 // calls they complete to dst.
 func (d *Deriver) Expire(dst []Observation) []Observation {
+	now := d.now().UnixNano()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := d.now().UnixNano()
 	for i := 0; d.ring.len() > 0 && d.ring.at(d.ring.headSlot()).expire <= now; i++ {
 		if i%touchAhead == 0 {
 			d.touchHead(touchAhead)

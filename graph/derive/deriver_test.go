@@ -157,6 +157,33 @@ func TestDeriver_Expire_ttl(t *testing.T) {
 	}
 }
 
+// TestDeriver_clockOutsideLock: the injected clock is caller code, so the
+// store reads it before taking its lock. A clock that calls back into the
+// store (here: Stats) would deadlock otherwise.
+func TestDeriver_clockOutsideLock(t *testing.T) {
+	var d *Deriver
+	clk := newClock()
+	reentrant := func() time.Time {
+		_ = d.Stats()
+		return clk.now()
+	}
+	d = New(DefaultConfig(), reentrant)
+	done := make(chan []Observation, 1)
+	go func() {
+		obs := d.Add([]span.Span{mk(1, 0, kClient, "api", peerService("payments"))}, nil)
+		clk.add(time.Hour)
+		done <- d.Expire(obs)
+	}()
+	select {
+	case obs := <-done:
+		if got, want := brief(obs), lines("api->payments external n=1 e=0 p=0"); got != want {
+			t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Add or Expire called the clock while holding the store's lock (deadlock)")
+	}
+}
+
 func TestDeriver_Expire_lateChildMissesParent(t *testing.T) {
 	clk := newClock()
 	cfg := DefaultConfig()
