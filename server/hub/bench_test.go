@@ -35,6 +35,15 @@ const (
 	envFanoutDeflate = "SPANMAP_HUB_FANOUT_DEFLATE"
 )
 
+// fanoutTicks is the number of one-second ticks in one op of
+// BenchmarkHub_fanout.
+const fanoutTicks = 10
+
+// BenchmarkHub_fanout streams one View of a 500-service graph to 1,000
+// subscribers at one tick a second, with 10% of the edges' figures changing
+// each tick, and reports the server's CPU per tick (the subscribers run in
+// a child process) and the delivery latency: the median over ticks of the
+// 99th-percentile subscriber, and the worst one.
 func BenchmarkHub_fanout(b *testing.B) {
 	for _, mode := range []struct {
 		name        string
@@ -99,18 +108,25 @@ func benchFanout(b *testing.B, subscribers, services int, mode CompressionMode) 
 	st0 := e.h.Stats()
 	cpu0 := cpuTime()
 	b.ResetTimer()
+	ticks := 0
 	for range b.N {
-		e.g.churnMetrics(r, 0.1)
-		start := time.Now()
-		e.tick()
-		want := e.view(q).current().Version
-		for {
-			v, _, p99, last := next()
-			if v == want {
-				p99s = append(p99s, float64(p99-start.UnixNano())/1e6)
-				lasts = append(lasts, float64(last-start.UnixNano())/1e6)
-				break
+		// One op is fanoutTicks ticks at the hub's rate, one a second, so
+		// the figures include what the server does between ticks.
+		for range fanoutTicks {
+			e.g.churnMetrics(r, 0.1)
+			start := time.Now()
+			e.tick()
+			ticks++
+			want := e.view(q).current().Version
+			for {
+				v, _, p99, last := next()
+				if v == want {
+					p99s = append(p99s, float64(p99-start.UnixNano())/1e6)
+					lasts = append(lasts, float64(last-start.UnixNano())/1e6)
+					break
+				}
 			}
+			time.Sleep(time.Until(start.Add(time.Second)))
 		}
 	}
 	b.StopTimer()
@@ -119,11 +135,11 @@ func benchFanout(b *testing.B, subscribers, services int, mode CompressionMode) 
 	diffBytes = (st.DiffBytes - st0.DiffBytes) / uint64(subscribers)
 	slices.Sort(p99s)
 	slices.Sort(lasts)
-	b.ReportMetric(cpu.Seconds()*1e3/float64(b.N), "server-cpu-ms/tick")
-	b.ReportMetric((st.TickSeconds-st0.TickSeconds)*1e3/float64(b.N), "compute-ms/tick")
+	b.ReportMetric(cpu.Seconds()*1e3/float64(ticks), "server-cpu-ms/tick")
+	b.ReportMetric((st.TickSeconds-st0.TickSeconds)*1e3/float64(ticks), "compute-ms/tick")
 	b.ReportMetric(p99s[len(p99s)/2], "p99-delivery-ms")
 	b.ReportMetric(lasts[len(lasts)-1], "max-delivery-ms")
-	b.ReportMetric(float64(diffBytes)/float64(b.N), "diff-B/tick")
+	b.ReportMetric(float64(diffBytes)/float64(ticks), "diff-B/tick")
 	b.ReportMetric(float64(int64(m1.HeapInuse)-int64(m0.HeapInuse))/float64(subscribers)/1024, "heap-KiB/subscriber")
 	b.ReportMetric(float64(len(base.Nodes)), "nodes")
 }
