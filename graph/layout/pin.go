@@ -11,12 +11,14 @@ import (
 )
 
 // Dot cannot fix nodes where they were: it ranks and orders the whole graph
-// again, and one new edge can move most nodes. With Options.Pin, a dot
-// layout that has a previous one keeps every node of Previous in its place;
-// new nodes go where dot put them, moved with their known neighbours (the
-// median of how far those are from their dot positions) and pushed across
-// the flow until they overlap nothing. Graphviz then routes every edge
-// around the fixed nodes ("nop2": positions given, splines computed).
+// again, and one new edge can move most nodes. With Options.Pin, a small
+// change to a dot layout (see smallChange) keeps every node of Previous in
+// its place; new nodes go where dot put them, moved with their known
+// neighbours (the median of how far those are from their dot positions) and
+// pushed across the flow until they overlap nothing. Edges whose ends both
+// kept their places keep their previous paths; graphviz draws the others as
+// curves between the fixed nodes ("nop2": positions given, edges computed).
+// A bigger change gets dot's own layout of the new topology.
 
 // pinSep is the gap, in points, kept between a new node and the others.
 const pinSep = 18
