@@ -45,6 +45,8 @@ var (
 		"Spans waiting in the ingest queue.", nil, nil)
 	descPending = prometheus.NewDesc("spanmap_pending_spans",
 		"Spans held by the pairing stores, by source.", []string{"source"}, nil)
+	descPendingTraces = prometheus.NewDesc("spanmap_pending_traces",
+		"Distinct traces with spans held by the pairing stores, by source.", []string{"source"}, nil)
 	descPaired = prometheus.NewDesc("spanmap_calls_paired_total",
 		"Calls seen from both sides, by source.", []string{"source"}, nil)
 	descUnpaired = prometheus.NewDesc("spanmap_spans_unpaired_total",
@@ -122,6 +124,9 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descPaired, prometheus.CounterValue, float64(st.Completed), src)
 		ch <- prometheus.MustNewConstMetric(descUnpaired, prometheus.CounterValue, float64(st.Unpaired), src)
 		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(st.Dropped), src)
+	}
+	for src, n := range c.s.pipeline.PendingTraces() {
+		ch <- prometheus.MustNewConstMetric(descPendingTraces, prometheus.GaugeValue, float64(n), src)
 	}
 	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(ps.RejectedSpans))
 	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(ps.QueuedSpans))

@@ -59,6 +59,7 @@ func TestServer_metrics_series(t *testing.T) {
 		{`spanmap_spans_unpaired_total{source="otlp"}`, func(v float64) bool { return v >= 0 }, "present"},
 		{`spanmap_spans_rejected_total`, func(v float64) bool { return v == 0 }, "0"},
 		{`spanmap_pending_spans{source="otlp"}`, func(v float64) bool { return v >= 0 }, "present"},
+		{`spanmap_pending_traces{source="otlp"}`, func(v float64) bool { return v >= 0 && v <= 2 }, "0-2 (two traces sent)"},
 		{`spanmap_calls_paired_total{source="otlp"}`, func(v float64) bool { return v >= 2 }, ">= 2"},
 		{`spanmap_source_up{kind="otlp",source="otlp"}`, func(v float64) bool { return v == 1 }, "1"},
 		{`spanmap_sources{state="ok"}`, func(v float64) bool { return v >= 1 }, ">= 1"},

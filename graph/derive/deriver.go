@@ -1,6 +1,8 @@
 package derive
 
 import (
+	"bytes"
+	"slices"
 	"sync"
 	"time"
 
@@ -216,6 +218,21 @@ func (d *Deriver) Stats() Stats {
 	s := d.stats
 	s.Pending = d.ring.len()
 	return s
+}
+
+// PendingTraces returns how many distinct traces have spans in the store.
+// It copies the pending spans' trace IDs under the lock and counts them
+// outside it, so it costs O(n log n) in pending spans: call it at scrape
+// time, not per span.
+func (d *Deriver) PendingTraces() int {
+	d.mu.Lock()
+	ids := make([]span.TraceID, 0, d.ring.len())
+	for seq := d.ring.head; seq != d.ring.tail; seq++ {
+		ids = append(ids, d.ring.at(seq&d.ring.mask).trace)
+	}
+	d.mu.Unlock()
+	slices.SortFunc(ids, func(a, b span.TraceID) int { return bytes.Compare(a[:], b[:]) })
+	return len(slices.Compact(ids))
 }
 
 // ref converts a slot to a table reference and back.

@@ -157,6 +157,31 @@ func TestDeriver_Expire_ttl(t *testing.T) {
 	}
 }
 
+func TestDeriver_PendingTraces(t *testing.T) {
+	clk := newClock()
+	cfg := DefaultConfig()
+	cfg.TTL = 10 * time.Second
+	d := New(cfg, clk.now)
+	if n := d.PendingTraces(); n != 0 {
+		t.Fatalf("empty store: %d pending traces", n)
+	}
+	// Three spans of trace 1, one of trace 2, two of trace 3.
+	d.Add([]span.Span{
+		mk(1, 0, kServer, "web"), mk(2, 1, kClient, "web", peerService("api")), mk(3, 2, kServer, "api"),
+		mk(4, 0, kServer, "web", inTrace(2)),
+	}, nil)
+	clk.add(5 * time.Second)
+	d.Add([]span.Span{mk(5, 0, kServer, "web", inTrace(3)), mk(6, 5, kInternal, "web", inTrace(3))}, nil)
+	if n, p := d.PendingTraces(), d.Stats().Pending; n != 3 || p != 6 {
+		t.Fatalf("pending traces %d, spans %d; want 3 and 6", n, p)
+	}
+	clk.add(5 * time.Second)
+	d.Expire(nil) // traces 1 and 2 settle
+	if n := d.PendingTraces(); n != 1 {
+		t.Fatalf("after the first TTL: %d pending traces, want 1", n)
+	}
+}
+
 // TestDeriver_clockOutsideLock: the injected clock is caller code, so the
 // store reads it before taking its lock. A clock that calls back into the
 // store (here: Stats) would deadlock otherwise.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,7 +103,9 @@ type Pipeline struct {
 	rejBatches, rejSpans atomic.Int64
 	stopOnce             sync.Once
 
-	mu       sync.Mutex // guards derivers' stats snapshot below
+	// mu guards dstats, and derivers against other goroutines: only the
+	// worker adds to derivers (under mu) and it reads the map without it.
+	mu       sync.Mutex
 	derivers map[string]*derive.Deriver
 	dstats   map[string]derive.Stats
 }
@@ -204,7 +207,9 @@ func (p *Pipeline) deriver(source string) *derive.Deriver {
 	d, ok := p.derivers[source]
 	if !ok {
 		d = derive.New(p.cfg.Derive, p.now)
+		p.mu.Lock()
 		p.derivers[source] = d
+		p.mu.Unlock()
 	}
 	return d
 }
@@ -232,6 +237,20 @@ func (p *Pipeline) recordStats(source string, d *derive.Deriver) {
 	p.mu.Lock()
 	p.dstats[source] = st
 	p.mu.Unlock()
+}
+
+// PendingTraces returns, per source, how many distinct traces have spans
+// waiting in its pairing store. It scans the stores, so it is for scrapes,
+// not hot paths.
+func (p *Pipeline) PendingTraces() map[string]int {
+	p.mu.Lock()
+	ds := maps.Clone(p.derivers)
+	p.mu.Unlock()
+	out := make(map[string]int, len(ds))
+	for src, d := range ds {
+		out[src] = d.PendingTraces()
+	}
+	return out
 }
 
 // Stats returns the pipeline's counters.
