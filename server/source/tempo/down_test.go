@@ -2,56 +2,13 @@ package tempo
 
 import (
 	"context"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spanmap/spanmap/internal/restartable"
 	"github.com/spanmap/spanmap/server/poll"
 )
-
-// restartable serves a handler on one loopback address that can go down
-// (nothing listening) and come back.
-type restartable struct {
-	t    *testing.T
-	h    http.Handler
-	addr string
-	srv  *http.Server
-}
-
-func newRestartable(t *testing.T, h http.Handler) *restartable {
-	r := &restartable{t: t, h: h, addr: "127.0.0.1:0"}
-	r.up()
-	t.Cleanup(r.down)
-	return r
-}
-
-func (r *restartable) up() {
-	var (
-		ln  net.Listener
-		err error
-	)
-	for range 50 { // the address was just released: retry briefly
-		if ln, err = net.Listen("tcp", r.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	r.srv = &http.Server{Handler: r.h}
-	go r.srv.Serve(ln)
-}
-
-func (r *restartable) down() {
-	if r.srv != nil {
-		r.srv.Close()
-		r.srv = nil
-	}
-}
 
 // TestPuller_withPoller_downAtStartAndMidRun: a Tempo that is not there
 // at start makes the source degraded, then down, naming the source and the
@@ -63,9 +20,9 @@ func TestPuller_withPoller_downAtStartAndMidRun(t *testing.T) {
 	for i := range 5 {
 		ft.addCall(i, now.Add(-time.Duration(30+i)*time.Second))
 	}
-	srv := newRestartable(t, ft)
-	srv.down()
-	p := newTestPuller(t, "http://"+srv.addr, func(c *Config) { c.Conn.Timeout = time.Second })
+	srv := restartable.New(t, ft)
+	srv.Down()
+	p := newTestPuller(t, "http://"+srv.Addr(), func(c *Config) { c.Conn.Timeout = time.Second })
 	cfg := poll.DefaultConfig()
 	cfg.Name, cfg.Kind, cfg.Lookback, cfg.Settle = "tempo-test", "tempo", 2*time.Minute, time.Second
 	s := &sink{}
@@ -77,22 +34,22 @@ func TestPuller_withPoller_downAtStartAndMidRun(t *testing.T) {
 		err := pl.Poll(context.Background())
 		st := pl.Status()
 		if err == nil || st.State != want || !strings.Contains(st.LastError, "list services of tempo-test") ||
-			!strings.Contains(st.LastError, "dial tcp "+srv.addr) { // connection refused (or reset, while the port closes)
+			!strings.Contains(st.LastError, "dial tcp "+srv.Addr()) { // connection refused (or reset, while the port closes)
 			t.Fatalf("poll %d of a Tempo that is down: %v, status %+v; want %s naming the source and the failed connection", i+1, err, st, want)
 		}
 	}
-	srv.up()
+	srv.Up()
 	if err := pl.Poll(context.Background()); err != nil {
 		t.Fatalf("poll after Tempo came up: %v", err)
 	}
 	if st := pl.Status(); st.State != poll.StateOK || st.TracesFetched != 5 || s.traces() != 5 {
 		t.Fatalf("after recovery: %+v, %d traces in the sink; want ok and 5", st, s.traces())
 	}
-	srv.down()
+	srv.Down()
 	if err := pl.Poll(context.Background()); err == nil || pl.Status().State != poll.StateDegraded {
 		t.Fatalf("poll of a Tempo gone mid-run: %v, %+v", err, pl.Status())
 	}
-	srv.up()
+	srv.Up()
 	if err := pl.Poll(context.Background()); err != nil {
 		t.Fatalf("poll after Tempo came back: %v", err)
 	}
