@@ -41,7 +41,7 @@ func TestDemo_toOwnReceivers(t *testing.T) {
 			otlpHTTP := fmt.Sprintf("127.0.0.1:%d", ports[1])
 			otlpGRPC := fmt.Sprintf("127.0.0.1:%d", ports[2])
 			_, out := startServe(t, "--http-addr", httpAddr, "--otlp-http-addr", otlpHTTP, "--otlp-grpc-addr", otlpGRPC, "--zipkin-addr", "")
-			waitServing(t, "http://"+httpAddr, out)
+			waitReady(t, "http://"+httpAddr, out)
 			endpoint := "http://" + otlpHTTP
 			if proto == "grpc" {
 				endpoint = "grpc://" + otlpGRPC
@@ -60,22 +60,6 @@ func TestDemo_toOwnReceivers(t *testing.T) {
 				time.Sleep(250 * time.Millisecond)
 			}
 		})
-	}
-}
-
-// waitServing waits until spanmap serve answers at base.
-func waitServing(t *testing.T, base string, out *bytes.Buffer) {
-	t.Helper()
-	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Since(start) > 20*time.Second {
-			t.Fatalf("spanmap serve did not start:\n%s", out)
-		}
 	}
 }
 
