@@ -798,7 +798,7 @@ func (p *parser) healthRules(h *HealthRules) error {
 }
 
 var sourceStatusFields = []string{"name", "kind", "state", "last_success_ms", "last_error", "lag_ms", "spans",
-	"ui_url", "traces_fetched", "caps_hit", "polls_behind", "malformed"}
+	"ui_url", "traces_fetched", "caps_hit", "polls_behind", "malformed", "skipped_windows"}
 
 func (p *parser) sourceStatus(s *SourceStatus) error {
 	return p.object(sourceStatusFields, func(k int) error {
@@ -825,8 +825,10 @@ func (p *parser) sourceStatus(s *SourceStatus) error {
 			return p.int64(&s.CapsHit)
 		case 10:
 			return p.int64(&s.PollsBehind)
-		default:
+		case 11:
 			return p.int64(&s.Malformed)
+		default:
+			return p.int64(&s.SkippedWindows)
 		}
 	})
 }

@@ -192,6 +192,9 @@ type SourceStatus struct {
 	// Malformed counts responses or requests from this source that could
 	// not be decoded.
 	Malformed int64 `json:"malformed,omitempty"`
+	// SkippedWindows counts a puller's service windows given up after
+	// repeated malformed answers: those traces are missing from the map.
+	SkippedWindows int64 `json:"skipped_windows,omitempty"`
 }
 
 // Status is the server's account of its data, sent to subscribers now and

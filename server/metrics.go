@@ -85,6 +85,8 @@ var (
 		"1 while the source reports an error (the text is last_error in GET /api/v1/sources), else 0.", []string{"source", "kind"}, nil)
 	descSourceMalformed = prometheus.NewDesc("spanmap_source_malformed_total",
 		"Responses or requests from the source that could not be decoded.", []string{"source", "kind"}, nil)
+	descSourceSkipped = prometheus.NewDesc("spanmap_source_skipped_windows_total",
+		"Service windows a puller gave up on after repeated malformed answers (skip_malformed_after): their traces are missing.", []string{"source", "kind"}, nil)
 	descSourceTraces = prometheus.NewDesc("spanmap_source_traces_fetched_total",
 		"Traces a puller fetched (after de-duplication).", []string{"source", "kind"}, nil)
 	descSourceCaps = prometheus.NewDesc("spanmap_source_caps_hit_total",
@@ -186,6 +188,7 @@ func collectSource(ch chan<- prometheus.Metric, st graph.SourceStatus) {
 	gauge(descSourceError, b2f(st.LastError != ""))
 	gauge(descSourceBehind, float64(st.PollsBehind))
 	counter(descSourceMalformed, st.Malformed)
+	counter(descSourceSkipped, st.SkippedWindows)
 	counter(descSourceTraces, st.TracesFetched)
 	counter(descSourceCaps, st.CapsHit)
 }

@@ -55,6 +55,12 @@ type SourceConfig struct {
 	Selector string `yaml:"selector"`
 	// QueueLag also reads Tempo's messaging-system latency histogram.
 	QueueLag bool `yaml:"queue_lag"`
+	// SkipMalformedAfter is how many polls in a row a service's traces may
+	// come back undecodable for the same window before that service's
+	// window is skipped (counted, logged, the source degraded) so the
+	// others go on; default 3, negative: never skip. Sources that are down,
+	// slow or failing with server errors are always retried.
+	SkipMalformedAfter int `yaml:"skip_malformed_after"`
 	// Mode is "traces" (default: pull traces and derive the calls) or
 	// "dependencies" (jaeger, zipkin: read the backend's own
 	// /api/dependencies, a fallback with call counts but no latency).
@@ -99,6 +105,9 @@ func (sc SourceConfig) pollConfig() poll.Config {
 	if sc.Limit > 0 {
 		pc.Limit = sc.Limit
 	}
+	if sc.SkipMalformedAfter != 0 {
+		pc.SkipMalformedAfter = sc.SkipMalformedAfter
+	}
 	return pc
 }
 
@@ -138,6 +147,8 @@ func validateSources(srcs []SourceConfig) error {
 			return fmt.Errorf("source %s: mode %q: want traces or dependencies", sc.Name, sc.Mode)
 		case sc.Mode == "dependencies" && sc.Kind != "jaeger" && sc.Kind != "zipkin":
 			return fmt.Errorf("source %s: mode dependencies works with jaeger and zipkin, not %s", sc.Name, sc.Kind)
+		case sc.SkipMalformedAfter != 0 && (sc.Kind == "prometheus" || sc.Mode == "dependencies"):
+			return fmt.Errorf("source %s: skip_malformed_after applies to pulling traces (jaeger, zipkin, tempo in mode traces)", sc.Name)
 		}
 		if err := sc.Conn.Validate(); err != nil {
 			return fmt.Errorf("source %s: %w", sc.Name, err)
@@ -242,7 +253,7 @@ func pollStatus(st poll.Status, ui string) graph.SourceStatus {
 	out := graph.SourceStatus{
 		Name: st.Name, Kind: st.Kind, LastError: st.LastError, UIURL: ui,
 		Lag: st.Lag.Milliseconds(), TracesFetched: st.TracesFetched, CapsHit: st.CapsHit, PollsBehind: st.PollsBehind,
-		Malformed: st.Malformed,
+		Malformed: st.Malformed, SkippedWindows: st.SkippedWindows,
 	}
 	switch st.State {
 	case poll.StateOK:

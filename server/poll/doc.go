@@ -7,4 +7,14 @@
 // exponential backoff with jitter when the backend fails, and an honest
 // status: state, last success and error, lag, traces fetched, caps hit and
 // polls behind.
+//
+// A failed query fails the poll and the window is retried, so nothing is
+// lost while a backend is down, slow or failing with server errors. The
+// exception is an answer that arrived but cannot be decoded (an error
+// wrapping ErrMalformed, such as a corrupt trace in the backend): it would
+// come again on every retry, so after Config.SkipMalformedAfter such
+// answers in a row for the same service and window, that service's window
+// is skipped, the other services' traces are kept and the window advances;
+// the skip is logged, counted in Status.SkippedWindows and leaves the
+// source degraded until a poll without one.
 package poll

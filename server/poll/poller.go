@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,9 +31,19 @@ type Trace struct {
 type Backend interface {
 	// Services lists the services the backend knows.
 	Services(ctx context.Context) ([]string, error)
-	// Traces returns up to limit traces with spans of service in w.
+	// Traces returns up to limit traces with spans of service in w. An
+	// answer that came but could not be decoded is an error wrapping
+	// ErrMalformed.
 	Traces(ctx context.Context, service string, w Window, limit int) ([]Trace, error)
 }
+
+// ErrMalformed is wrapped by a Backend's errors about responses it got but
+// could not decode (as opposed to a backend that is down, slow or failing
+// with a server error). The same answer to the same query is likely to
+// come again, so the poller gives up on a service's window after
+// Config.SkipMalformedAfter such answers in a row. Every backend package's
+// ErrMalformed is this value.
+var ErrMalformed = errors.New("malformed response")
 
 // Sink accepts spans; an error means busy (the poller retries the batch).
 type Sink interface {
@@ -70,6 +81,14 @@ type Config struct {
 	// DedupeTTL is how long trace IDs are remembered to avoid counting a
 	// trace twice.
 	DedupeTTL time.Duration
+	// SkipMalformedAfter is how many polls in a row a service's traces
+	// may come back malformed (ErrMalformed) for the same window before
+	// the poller skips that service's window: the poll then goes on with
+	// the other services, the window advances, the skip is counted in
+	// Status.SkippedWindows and the source is degraded. Before that, and
+	// always for other errors (down, time-outs, server errors), the poll
+	// fails and the window is retried. Negative: never skip; 0 is invalid.
+	SkipMalformedAfter int
 }
 
 // DefaultConfig returns the poller defaults.
@@ -78,6 +97,7 @@ func DefaultConfig() Config {
 		Interval: 15 * time.Second, Lookback: 5 * time.Minute, Settle: 10 * time.Second,
 		MaxWindow: 5 * time.Minute, Limit: 500, MaxSplits: 4, Timeout: 30 * time.Second,
 		MinBackoff: time.Second, MaxBackoff: 2 * time.Minute, DownAfter: 3, DedupeTTL: 30 * time.Minute,
+		SkipMalformedAfter: 3,
 	}
 }
 
@@ -96,6 +116,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("source %s: need 0 < min backoff <= max backoff", c.Name)
 	case c.DownAfter <= 0:
 		return fmt.Errorf("source %s: down-after must be positive", c.Name)
+	case c.SkipMalformedAfter == 0:
+		return fmt.Errorf("source %s: skip-malformed-after must not be 0: the number of malformed answers in a row that skip a service's window, or negative to never skip", c.Name)
 	}
 	return nil
 }
@@ -135,6 +157,10 @@ type Status struct {
 	PollsBehind int64
 	// Malformed counts responses the backend package could not decode.
 	Malformed int64
+	// SkippedWindows counts service windows given up after
+	// Config.SkipMalformedAfter malformed answers in a row: that service's
+	// traces in that window are missing.
+	SkippedWindows int64
 }
 
 // Poller polls one backend.
@@ -151,6 +177,9 @@ type Poller struct {
 	next   time.Time // window start of the next poll
 	seen   map[span.TraceID]time.Time
 	failed int // consecutive failures
+	// malformedRuns counts, per service, the malformed answers in a row to
+	// the window starting at next; cleared when the window advances.
+	malformedRuns map[string]int
 }
 
 // New returns a poller.
@@ -167,7 +196,7 @@ func New(cfg Config, b Backend, sink Sink, log *slog.Logger, now func() time.Tim
 	return &Poller{
 		cfg: cfg, backend: b, sink: sink, log: log, now: now, rand: rand.Float64,
 		st:   Status{Name: cfg.Name, Kind: cfg.Kind, State: StateStarting},
-		seen: map[span.TraceID]time.Time{},
+		seen: map[span.TraceID]time.Time{}, malformedRuns: map[string]int{},
 	}, nil
 }
 
@@ -242,8 +271,22 @@ func (p *Poller) Poll(ctx context.Context) error {
 type fetchResult struct {
 	spans             []span.Span
 	traces, dups, cap int64
+	skipped           []skip
 }
 
+// skip is a service whose window a poll gave up on after malformed
+// answers.
+type skip struct {
+	service  string
+	attempts int
+	err      error
+}
+
+// fetch fetches every service's traces in w. A transport failure, time-out
+// or server error fails the poll at once. A malformed answer fails it too,
+// but the other services are still queried, so that every service that
+// answers malformed counts its attempt; a service whose answers to w were
+// malformed SkipMalformedAfter times in a row is skipped instead.
 func (p *Poller) fetch(ctx context.Context, w Window) (fetchResult, error) {
 	var res fetchResult
 	sctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
@@ -254,12 +297,38 @@ func (p *Poller) fetch(ctx context.Context, w Window) (fetchResult, error) {
 	}
 	now := p.now()
 	fresh := map[span.TraceID]bool{}
+	var malformed []error
 	for _, svc := range services {
-		if err := p.fetchService(ctx, svc, w, 0, now, fresh, &res); err != nil {
-			return res, fmt.Errorf("fetch traces of %s from %s: %w", svc, p.cfg.Name, err)
+		err := p.fetchService(ctx, svc, w, 0, now, fresh, &res)
+		if err != nil {
+			err = fmt.Errorf("fetch traces of %s from %s: %w", svc, p.cfg.Name, err)
 		}
+		if err == nil || !errors.Is(err, ErrMalformed) || ctx.Err() != nil {
+			p.mu.Lock()
+			delete(p.malformedRuns, svc)
+			p.mu.Unlock()
+			if err != nil {
+				return res, err
+			}
+			continue
+		}
+		p.mu.Lock()
+		p.malformedRuns[svc]++
+		n := p.malformedRuns[svc]
+		p.mu.Unlock()
+		if p.cfg.SkipMalformedAfter > 0 && n >= p.cfg.SkipMalformedAfter {
+			res.skipped = append(res.skipped, skip{service: svc, attempts: n, err: err})
+			continue
+		}
+		malformed = append(malformed, err)
 	}
-	return res, nil
+	switch len(malformed) {
+	case 0:
+		return res, nil
+	case 1:
+		return res, malformed[0]
+	}
+	return res, fmt.Errorf("%w (and %d more services answered malformed responses)", malformed[0], len(malformed)-1)
 }
 
 // fetchService fetches service's traces in w, halving w while the limit is
@@ -337,14 +406,26 @@ func (p *Poller) finish(w Window, res fetchResult, err error) {
 	p.st.TracesFetched += res.traces
 	p.st.Duplicates += res.dups
 	p.st.CapsHit += res.cap
+	p.st.SkippedWindows += int64(len(res.skipped))
 	p.failed = 0
 	p.next = w.To
+	clear(p.malformedRuns)
 	p.st.LastSuccess = now
 	p.st.LastError = ""
 	p.st.State = StateOK
+	var problems []string
+	for _, sk := range res.skipped {
+		p.log.Warn("skipped a window of malformed responses", "source", p.cfg.Name, "service", sk.service,
+			"from", w.From, "to", w.To, "attempts", sk.attempts, "err", sk.err)
+		problems = append(problems, fmt.Sprintf("skipped the traces of %s from %s to %s after %d malformed responses in a row: %v",
+			sk.service, w.From.UTC().Format(time.RFC3339Nano), w.To.UTC().Format(time.RFC3339Nano), sk.attempts, sk.err))
+	}
 	if res.cap > 0 {
+		problems = append(problems, fmt.Sprintf("%d queries hit the limit of %d traces: raise the limit or shorten the interval", res.cap, p.cfg.Limit))
+	}
+	if len(problems) > 0 {
 		p.st.State = StateDegraded
-		p.st.LastError = fmt.Sprintf("%d queries hit the limit of %d traces: raise the limit or shorten the interval", res.cap, p.cfg.Limit)
+		p.st.LastError = strings.Join(problems, "; ")
 	}
 	for id, exp := range p.seen {
 		if now.After(exp) {

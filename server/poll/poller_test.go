@@ -22,6 +22,7 @@ type fakeBackend struct {
 	down     bool
 	queries  []Window
 	services []string
+	errs     map[string]error // per service: the error its trace queries fail with
 }
 
 type fakeTrace struct {
@@ -42,6 +43,9 @@ func (f *fakeBackend) Traces(_ context.Context, svc string, w Window, limit int)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.queries = append(f.queries, w)
+	if err := f.errs[svc]; err != nil {
+		return nil, err
+	}
 	var out []Trace
 	for _, t := range f.traces[svc] {
 		if !t.start.Before(w.From) && t.start.Before(w.To) && len(out) < limit {
@@ -275,6 +279,7 @@ func TestConfig_Validate(t *testing.T) {
 		func(c *Config) { c.Limit = 0 },
 		func(c *Config) { c.MaxBackoff = c.MinBackoff / 2 },
 		func(c *Config) { c.DownAfter = 0 },
+		func(c *Config) { c.SkipMalformedAfter = 0 },
 	} {
 		c := DefaultConfig()
 		c.Name = "x"
@@ -336,7 +341,7 @@ type malformedBackend struct{}
 func (malformedBackend) Services(context.Context) ([]string, error) { return []string{"a"}, nil }
 
 func (malformedBackend) Traces(context.Context, string, Window, int) ([]Trace, error) {
-	return nil, errors.New("jaeger /api/traces: malformed response: unexpected end of JSON input")
+	return nil, fmt.Errorf("jaeger /api/traces: %w: unexpected end of JSON input", ErrMalformed)
 }
 
 // slowBackend answers each query after a delay, or fails when the query's

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
 )
 
@@ -45,8 +46,9 @@ func ParseProtocol(s string) (Protocol, error) {
 }
 
 // ErrMalformed is wrapped by errors about responses that could not be
-// decoded.
-var ErrMalformed = errors.New("malformed response")
+// decoded. It is poll.ErrMalformed, so the poller can tell them from a
+// backend that is down.
+var ErrMalformed = poll.ErrMalformed
 
 // ErrTooLarge is wrapped by errors about responses larger than
 // Config.MaxResponseBytes.

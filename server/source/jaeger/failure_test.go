@@ -218,7 +218,9 @@ func TestPuller_withPoller_failures(t *testing.T) {
 				malformed int64
 			}{
 				{"server errors", func(b *backend, on bool) { b.fail500(on) }, func(b *backend) string { return b.want500 }, 0},
-				{"undecodable traces", func(b *backend, on bool) { b.malform(on) }, func(*backend) string { return "malformed response" }, 1},
+				// One malformed response per service: the poll queries every
+				// service even after one answered malformed.
+				{"undecodable traces", func(b *backend, on bool) { b.malform(on) }, func(*backend) string { return "malformed response" }, 6},
 				{"slow past the timeout", func(b *backend, on bool) {
 					if on {
 						b.slow(3 * time.Second)

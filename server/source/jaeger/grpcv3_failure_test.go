@@ -151,7 +151,9 @@ func TestPuller_v3GRPC_failures(t *testing.T) {
 	}{
 		{"server errors", "code = Internal desc = failed when searching for traces: storage exploded",
 			func(f *flakyV3, on bool) { f.code = map[bool]codes.Code{true: codes.Internal}[on] }, 0},
-		{"undecodable traces", "malformed response", func(f *flakyV3, on bool) { f.corrupt = on }, 1},
+		// One per service: the poll queries both services even after the
+		// first answered malformed.
+		{"undecodable traces", "malformed response", func(f *flakyV3, on bool) { f.corrupt = on }, 2},
 		{"slow past the timeout", "timed out: rpc error: code = DeadlineExceeded",
 			func(f *flakyV3, on bool) { f.delay = map[bool]time.Duration{true: 3 * time.Second}[on] }, 0},
 	} {

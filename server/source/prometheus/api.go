@@ -3,7 +3,6 @@ package prometheus
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,12 +11,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
 )
 
 // ErrMalformed is wrapped by errors about responses that could not be
-// decoded.
-var ErrMalformed = errors.New("malformed response")
+// decoded. It is poll.ErrMalformed, the one value every source uses.
+var ErrMalformed = poll.ErrMalformed
 
 // maxResponseBytes bounds one query response.
 const maxResponseBytes = 64 << 20

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spanmap/spanmap/server/poll"
 	"github.com/spanmap/spanmap/server/source/conn"
 )
 
@@ -27,8 +28,10 @@ const TenantHeader = "X-Scope-OrgID"
 
 // Errors wrapped by the Puller's errors.
 var (
-	// ErrMalformed reports a response that could not be decoded.
-	ErrMalformed = errors.New("malformed response")
+	// ErrMalformed reports a response that could not be decoded. It is
+	// poll.ErrMalformed, so the poller can tell it from a backend that is
+	// down.
+	ErrMalformed = poll.ErrMalformed
 	// ErrTooLarge reports a response larger than Config.MaxResponseBytes.
 	ErrTooLarge = errors.New("response too large")
 	// ErrTraceNotFound reports a trace ID Tempo does not know (404).

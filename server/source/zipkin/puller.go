@@ -20,6 +20,11 @@ import (
 // maxResponseBytes bounds one response from a Zipkin server.
 const maxResponseBytes = 256 << 20
 
+// ErrMalformed is wrapped by the Puller's errors about responses that could
+// not be decoded. It is poll.ErrMalformed, so the poller can tell them from
+// a server that is down.
+var ErrMalformed = poll.ErrMalformed
+
 // Puller reads traces from a Zipkin server's v2 API: GET /api/v2/services
 // and GET /api/v2/traces?serviceName=&endTs=&lookback=&limit=.
 type Puller struct {
@@ -54,8 +59,7 @@ func (p *Puller) Services(ctx context.Context) ([]string, error) {
 	}
 	var svcs []string
 	if err := json.Unmarshal(body, &svcs); err != nil {
-		p.malformed.Add(1)
-		return nil, fmt.Errorf("zipkin /api/v2/services: malformed response: %w", err)
+		return nil, p.malformedErr("/api/v2/services", err)
 	}
 	return svcs, nil
 }
@@ -80,15 +84,13 @@ func (p *Puller) Traces(ctx context.Context, service string, w poll.Window, limi
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		p.malformed.Add(1)
-		return nil, fmt.Errorf("zipkin /api/v2/traces: malformed response: %w", err)
+		return nil, p.malformedErr("/api/v2/traces", err)
 	}
 	out := make([]poll.Trace, 0, len(raw))
 	for i, tr := range raw {
 		spans, err := decode.Bytes(tr, decode.Zipkin)
 		if err != nil {
-			p.malformed.Add(1)
-			return nil, fmt.Errorf("zipkin /api/v2/traces: trace %d: %w", i, err)
+			return nil, p.malformedErr("/api/v2/traces", fmt.Errorf("trace %d: %w", i, err))
 		}
 		if len(spans) == 0 {
 			continue
@@ -120,10 +122,16 @@ func (p *Puller) Dependencies(ctx context.Context, w poll.Window) ([]Dependency,
 	}
 	var deps []Dependency
 	if err := json.Unmarshal(body, &deps); err != nil {
-		p.malformed.Add(1)
-		return nil, fmt.Errorf("zipkin /api/v2/dependencies: malformed response: %w", err)
+		return nil, p.malformedErr("/api/v2/dependencies", err)
 	}
 	return deps, nil
+}
+
+// malformedErr counts a response of path that could not be decoded and
+// returns the error about it.
+func (p *Puller) malformedErr(path string, err error) error {
+	p.malformed.Add(1)
+	return fmt.Errorf("zipkin %s: %w: %w", path, ErrMalformed, err)
 }
 
 func (p *Puller) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
