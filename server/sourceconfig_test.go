@@ -5,47 +5,32 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
-// readmeSources is the `sources:` example of README.md: every key it
+// readmeSources returns the `sources:` example of README.md: every key it
 // documents must load into the configuration and validate.
-const readmeSources = `sources:
-  - kind: jaeger                  # api_v3 HTTP or gRPC, api_v2 gRPC (grpc://host:16685) or the legacy /api/traces
-    url: http://jaeger:16686
-    protocol: auto                # auto, api_v3, api_v2_grpc, api_v3_grpc (grpc://host:16685), legacy
-    interval: 15s                 # time between polls
-    lookback: 5m                  # how far back the first poll reaches
-    settle: 10s                   # each window ends this long before now, so late spans are in
-    limit: 500                    # traces per service and window; a window that hits it is halved (4 times)
-    ui_url: https://jaeger.example.com   # exemplar links (default: url)
-  - kind: zipkin                  # /api/v2/services and /api/v2/traces?endTs&lookback&limit
-    url: https://zipkin.example.com
-    mode: traces                  # or dependencies: the backend's own /api/dependencies (jaeger, zipkin),
-                                  # a fallback with call counts (and Zipkin's errors) but no latency
-    bearer_token: ...             # or basic_user / basic_password
-    headers: {X-Team: payments}
-    tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client-key.pem, insecure_skip_verify: false}
-    timeout: 30s
-  - kind: tempo                   # TraceQL /api/search, then /api/v2/traces/<id> as OTLP protobuf
-    url: http://tempo:3200
-    tenant: team-a                # X-Scope-OrgID
-    trace_api: v2                 # v1 for Tempo before 2.5
-    concurrency: 8
-  - kind: prometheus              # traces_service_graph_* series from an OTel Collector servicegraph
-    url: http://prometheus:9090   # connector or Tempo's metrics-generator: the fleet does the per-span
-    interval: 1m                  # work, spanmap draws it
-    settle: 30s
-    selector: cluster="prod"
-    metric_prefix: traces_service_graph
-    queue_lag: false
-`
+func readmeSources(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\nsources:\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no ```yaml block starting with sources:")
+	}
+	return "sources:\n" + block
+}
 
 func TestConfig_LoadFile_readmeSources(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "spanmap.yaml")
-	if err := writeFile(p, readmeSources); err != nil {
+	if err := writeFile(p, readmeSources(t)); err != nil {
 		t.Fatal(err)
 	}
 	c := DefaultConfig()
@@ -61,7 +46,7 @@ func TestConfig_LoadFile_readmeSources(t *testing.T) {
 	j, z, tp, pr := c.Sources[0], c.Sources[1], c.Sources[2], c.Sources[3]
 	pc := j.pollConfig()
 	if j.Kind != "jaeger" || j.Protocol != "auto" || pc.Interval != 15*time.Second || pc.Lookback != 5*time.Minute ||
-		pc.Settle != 10*time.Second || pc.Limit != 500 || j.UIURL != "https://jaeger.example.com" {
+		pc.Settle != 10*time.Second || pc.Limit != 500 || pc.SkipMalformedAfter != 3 || j.UIURL != "https://jaeger.example.com" {
 		t.Errorf("jaeger source = %+v, poll %+v", j, pc)
 	}
 	if z.Mode != "traces" || z.Conn.BearerToken != "..." || z.Conn.Headers["X-Team"] != "payments" ||
