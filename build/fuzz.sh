@@ -10,6 +10,7 @@
 #   bash build/fuzz.sh 10m
 #   FUZZLOG=/tmp/fuzz.txt bash build/fuzz.sh 20s
 #   FUZZPARALLEL=1 bash build/fuzz.sh 10m   # one worker, leaving the other cores free
+#   FUZZMATCH=DecodeMessage bash build/fuzz.sh 10m   # only the targets whose names match
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-10m}
@@ -18,7 +19,7 @@ gover=$(go env GOVERSION)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for pkg in $(go list ./...); do
-	for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+	for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' | grep -E "${FUZZMATCH:-.}" || true); do
 		echo "== $pkg $target ($fuzztime)"
 		status=ok
 		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel "${FUZZPARALLEL:-$(nproc)}" "$pkg" 2>&1 | tee "$log"; then
