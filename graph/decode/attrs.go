@@ -26,6 +26,7 @@ const (
 	keyServerAddress
 	keyNetPeerName
 	keyPeerHostname
+	keyPeerAddress
 	keyHTTPHost
 	keyHTTPURL
 	keyURLFull
@@ -69,6 +70,8 @@ func lookupKey(b []byte) attrKey {
 		return keyNetPeerName
 	case "peer.hostname":
 		return keyPeerHostname
+	case "network.peer.address", "net.sock.peer.addr", "net.peer.ip":
+		return keyPeerAddress
 	case "http.host":
 		return keyHTTPHost
 	case "http.url":
@@ -115,6 +118,7 @@ type attrs struct {
 	destination, destinationName    string
 	serverAddress, netPeerName      string
 	peerHostname, httpHost, urlHost string
+	peerAddress                     string
 	httpStatus, httpResponseStatus  int32
 	grpcStatus                      int32
 	errorTag, statusError           bool
@@ -174,6 +178,8 @@ func (a *attrs) set(k attrKey, v *value, in *interner) {
 		a.netPeerName = in.str(s)
 	case keyPeerHostname:
 		a.peerHostname = in.str(s)
+	case keyPeerAddress:
+		a.peerAddress = in.str(s)
 	case keyHTTPHost:
 		a.httpHost = in.str(stripPort(s))
 	case keyHTTPURL, keyURLFull:
@@ -216,7 +222,7 @@ func (a *attrs) apply(s *span.Span) {
 	p.MessagingSystem = a.messagingSystem
 	p.Destination = first(a.destinationName, a.destination)
 	p.ServerAddress = first(a.serverAddress, a.httpHost, a.urlHost)
-	p.NetPeerName = first(a.netPeerName, a.peerHostname)
+	p.NetPeerName = first(a.netPeerName, a.peerHostname, a.peerAddress)
 	s.HTTPStatus = a.httpResponseStatus
 	if s.HTTPStatus == 0 {
 		s.HTTPStatus = a.httpStatus

@@ -72,7 +72,9 @@
 //	messaging.system                        Peer.MessagingSystem
 //	messaging.destination.name, .destination Peer.Destination
 //	server.address, http.host, host of url.full / http.url  Peer.ServerAddress
-//	net.peer.name, peer.hostname, Zipkin remote ipv4/ipv6   Peer.NetPeerName
+//	net.peer.name, peer.hostname, then the peer's address when no name
+//	is present: network.peer.address, net.sock.peer.addr, net.peer.ip,
+//	Zipkin remote ipv4/ipv6                 Peer.NetPeerName
 //	http.response.status_code, http.status_code              HTTPStatus
 //	rpc.grpc.status_code                    GRPCStatus
 //	error (true, non-zero, or a string other than "false")   ErrorTag

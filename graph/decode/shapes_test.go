@@ -105,6 +105,18 @@ func TestAttrs_apply_precedenceAndSampling(t *testing.T) {
 			a.set(keyPeerHostname, str("ph"), in)
 			a.set(keyNetPeerName, str("np"), in)
 		}, func(s *span.Span) { s.Peer.NetPeerName = "np" }},
+		{"peer address when no name", func(a *attrs) {
+			a.set(lookupKey([]byte("network.peer.address")), str("10.0.0.7"), in)
+		}, func(s *span.Span) { s.Peer.NetPeerName = "10.0.0.7" }},
+		{"older peer address names", func(a *attrs) {
+			a.set(lookupKey([]byte("net.sock.peer.addr")), str("10.0.0.8"), in)
+		}, func(s *span.Span) { s.Peer.NetPeerName = "10.0.0.8" }},
+		{"net.peer.ip", func(a *attrs) { a.set(lookupKey([]byte("net.peer.ip")), str("10.0.0.9"), in) },
+			func(s *span.Span) { s.Peer.NetPeerName = "10.0.0.9" }},
+		{"names over the peer address", func(a *attrs) {
+			a.set(lookupKey([]byte("network.peer.address")), str("10.0.0.7"), in)
+			a.set(keyPeerHostname, str("ph"), in)
+		}, func(s *span.Span) { s.Peer.NetPeerName = "ph" }},
 		{"error false string", func(a *attrs) { a.set(keyError, str("FALSE"), in) }, func(*span.Span) {}},
 		{"error message", func(a *attrs) { a.set(keyError, str("boom"), in) }, func(s *span.Span) { s.ErrorTag = true }},
 		{"error int", func(a *attrs) { a.set(keyError, &value{kind: valInt, i: 1}, in) }, func(s *span.Span) { s.ErrorTag = true }},

@@ -54,7 +54,6 @@ const (
 	whyEntryError      = "error on a span that enters a service without a server span: counted on the entry call when the span's own call is not drawn"
 	whyRootNamed       = "root server naming its caller (peer.service): the named caller, not the user node (OTel: user)"
 	whyNoPeer          = "client span with no instrumented callee and no peer attribute: nothing drawn (OTel: a virtual node \"unknown\")"
-	whyPeerAddress     = "client span named only by its socket address (net.sock.peer.addr): not a peer attribute spanmap reads"
 	whyFollowsFrom     = "span links (FOLLOWS_FROM) are followed on consumer spans only (spark-dependencies: every reference)"
 	whySameService     = "parent/child spans of one service are no call unless a client span calls a server span (spark-dependencies counts every pair)"
 	whyMissingParent   = "span other than a server or consumer whose parent never arrives: not attributed to a caller (Zipkin hangs it under the trace's root span)"
@@ -225,8 +224,7 @@ func conformanceCases() []confCase {
 		// The same test in the servicegraph processor the connector came from.
 		{file: "conf-otel-incomplete-traces-with-virtual-server-by-address-otlp.json",
 			refs: []string{ot + "TestConnectorConsume/incomplete traces with virtual server span (processor version, net.sock.peer.addr)"},
-			want: []depLink{lk("some-client-service", "127.10.10.1", 1, 0)},
-			drop: []depLink{lk("some-client-service", "127.10.10.1", 1, 0)}, why: whyPeerAddress},
+			want: []depLink{lk("some-client-service", "127.10.10.1", 1, 0)}},
 		{file: "conf-otel-incomplete-traces-with-virtual-client-span-otlp.json",
 			refs: []string{ot + "TestConnectorConsume/incomplete traces with virtual client span"},
 			want: []depLink{lk("user", "some-server-service", 1, 0)}},
