@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/spanmap/spanmap/graph/span"
 )
@@ -178,6 +179,44 @@ func TestAsciiOnly_rewritesNonASCII(t *testing.T) {
 	for _, tc := range tests {
 		if got := asciiOnly(tc.in); got != tc.want {
 			t.Errorf("asciiOnly(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCanonicalEscape(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"invalid escape sequence `\\u00X0` in string", "invalid escape sequence `\\u00X` in string"},
+		{"invalid escape sequence `\\u00X` in string", "invalid escape sequence `\\u00X` in string"},
+		{"invalid escape sequence `\\uZ` in string", "invalid escape sequence `\\uZ` in string"},
+		{"invalid escape sequence `\\q` in string", "invalid escape sequence `\\q` in string"},
+		{`invalid escape sequence "\\u0 0" in string`, `invalid escape sequence "\\u0 " in string`},
+		// a high surrogate followed by something that is not a low one
+		{"invalid surrogate pair `\\ud800\\u0041` in string", "invalid surrogate pair `\\ud800\\u0` in string"},
+		{"invalid surrogate pair `\\ud800\\u00` in string", "invalid surrogate pair `\\ud800\\u0` in string"},
+		{"invalid surrogate pair `\\ud800xx` in string", "invalid surrogate pair `\\ud800x` in string"},
+		{"invalid surrogate pair `\\ud800\\udc0G` in string", "invalid surrogate pair `\\ud800\\udc0G` in string"},
+		{"invalid character 'x' at start of value", "invalid character 'x' at start of value"},
+	}
+	for _, tc := range tests {
+		if got := canonicalEscape(tc.in); got != tc.want {
+			t.Errorf("canonicalEscape(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestStream_badEscape_sameErrorAsBytes: a bad \u escape gives the same
+// error whether the input is read whole or a byte at a time.
+func TestStream_badEscape_sameErrorAsBytes(t *testing.T) {
+	for _, in := range []string{
+		`{"data":[{"traceID":"\u00X0abc"}]}`,
+		`{"data":[{"traceID":"ab\u00"}]}`,
+		`{"data":[{"traceID":"\ud800\udc0G"}]}`,
+		`{"data":[{"traceID":"\uZZZZ"}]}`,
+	} {
+		_, err := Bytes([]byte(in), JaegerJSON)
+		serr := DefaultConfig().Stream(iotest.OneByteReader(strings.NewReader(in)), JaegerJSON, func([]span.Span) error { return nil })
+		if err == nil || serr == nil || err.Error() != serr.Error() {
+			t.Errorf("%s:\nwhole:    %v\nstreamed: %v", in, err, serr)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -308,7 +309,7 @@ func (j *jsonReader) wrap(err error, idx int) error {
 		off = syn.ByteOffset
 		msg := "unexpected end of input"
 		if syn.Err != nil && !errors.Is(syn.Err, io.ErrUnexpectedEOF) {
-			msg = asciiOnly(syn.Err.Error())
+			msg = canonicalEscape(asciiOnly(syn.Err.Error()))
 		}
 		err = &fieldError{field: "invalid JSON", msg: msg, kind: ErrSyntax}
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -342,6 +343,73 @@ func asciiOnly(msg string) string {
 		return "invalid non-ASCII character " + msg[end+2:]
 	}
 	return msg
+}
+
+// canonicalEscape rewrites "invalid escape sequence `\u00X0` in string" (and
+// "invalid surrogate pair ...") to quote the escape only up to its first
+// invalid byte. The JSON decoder quotes as much of a bad \u escape as it has
+// buffered, so without this the same input read whole or streamed in
+// chunks would give different errors.
+func canonicalEscape(msg string) string {
+	var rest string
+	var ok bool
+	for _, label := range []string{"invalid escape sequence ", "invalid surrogate pair "} {
+		if rest, ok = strings.CutPrefix(msg, label); ok {
+			break
+		}
+	}
+	if !ok {
+		return msg
+	}
+	quoted, ok := strings.CutSuffix(rest, " in string")
+	if !ok {
+		return msg
+	}
+	seq, err := strconv.Unquote(quoted)
+	if err != nil || !strings.HasPrefix(seq, `\u`) {
+		return msg
+	}
+	isHex := func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+	// The first escape: \u and four hex digits.
+	n := 2
+	for n < 6 && n < len(seq) && isHex(seq[n]) {
+		n++
+	}
+	switch {
+	case n < 6:
+		seq = seq[:min(n+1, len(seq))]
+	case len(seq) > 6:
+		// A high surrogate and what follows it: the low half must be
+		// \uDC00-\uDFFF.
+		low := func(i int, c byte) bool {
+			switch i {
+			case 0:
+				return c == '\\'
+			case 1:
+				return c == 'u'
+			case 2:
+				return c == 'd' || c == 'D'
+			case 3:
+				return 'c' <= c && c <= 'f' || 'C' <= c && c <= 'F'
+			}
+			return isHex(c)
+		}
+		i := 0
+		for i < 6 && 6+i < len(seq) && low(i, seq[6+i]) {
+			i++
+		}
+		seq = seq[:min(6+i+1, len(seq), 12)]
+	}
+	label := "escape sequence"
+	if len(seq) > 6 {
+		label = "surrogate pair"
+	}
+	if strings.ContainsFunc(seq, func(r rune) bool {
+		return r == '`' || r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r)
+	}) {
+		return "invalid " + label + " " + strconv.Quote(seq) + " in string"
+	}
+	return "invalid " + label + " `" + seq + "` in string"
 }
 
 // errReadLimit is returned by limitReader to stop an oversized unit.
