@@ -46,10 +46,14 @@ func checkDecode(t *testing.T, b []byte, format Format) {
 	if err != nil && !errors.As(err, &de) {
 		t.Fatalf("error %T is not *Error: %v", err, err)
 	}
+	decoded := format
+	if format == Auto {
+		decoded, _ = Detect(b)
+	}
 	for i := range got {
 		s := &got[i]
 		// Only Zipkin leaves Service empty (no localEndpoint.serviceName).
-		noService := s.Service == "" && format != Zipkin && format != ZipkinProto
+		noService := s.Service == "" && decoded != Zipkin && decoded != ZipkinProto
 		if s.TraceID.IsZero() || s.SpanID.IsZero() || s.Duration < 0 || noService {
 			t.Fatalf("span %d malformed: %+v", i, s)
 		}
