@@ -21,6 +21,9 @@ type detailsPanel struct {
 	Selected Selection
 	// Sources are the data sources, for trace links.
 	Sources map[string]SourceLink
+	// Stale are the sources whose data is stale, to say when the figures
+	// shown are old.
+	Stale StaleSet
 	// Now is the current time in Unix milliseconds, for "last seen" ages.
 	Now int64
 	// SparkBase is the sparkline API URL; empty hides the sparkline.
@@ -128,7 +131,7 @@ func (p *detailsPanel) renderNode(n graph.Node, names map[string]string) app.UI 
 		}
 		body = append(body, app.H3().Text("operations ("+strconv.Itoa(len(n.Operations))+")"), app.Ul().Class("plain-list ops").Body(ops...))
 	}
-	body = append(body, p.trust(NodeTrust(in, out)), sourcesLine(n.Sources))
+	body = append(body, p.trust(NodeTrust(in, out)), sourcesLine(n.Sources), p.staleLine(n.Sources))
 	return app.Section().Class("panel details").Body(body...)
 }
 
@@ -217,6 +220,7 @@ func (p *detailsPanel) renderEdge(e graph.Edge, names map[string]string) app.UI 
 		p.trust(e.Trust),
 		p.exemplars(e.Exemplars),
 		sourcesLine(e.Sources),
+		p.staleLine(e.Sources),
 	}
 	return app.Section().Class("panel details").Body(body...)
 }
@@ -320,6 +324,16 @@ func sourcesLine(srcs []string) app.UI {
 		s += x
 	}
 	return app.P().Class("muted sources").Text("seen by " + s)
+}
+
+// staleLine says why the figures of an element seen by srcs are old, when
+// every one of its sources is stale.
+func (p *detailsPanel) staleLine(srcs []string) app.UI {
+	why := p.Stale.Reason(srcs)
+	if why == "" {
+		return app.Div()
+	}
+	return app.P().Class("stale-note").Role("note").Text(why)
 }
 
 // shortID shortens a long trace ID for display.

@@ -71,6 +71,7 @@ func (p *embedPage) newCanvas() *mapCanvas {
 	canvas.Compact = true
 	canvas.Handle = &p.s.canvas
 	canvas.Health = p.s.healthRules()
+	canvas.Stale = p.s.staleSet()
 	return canvas
 }
 

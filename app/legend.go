@@ -13,6 +13,8 @@ type legend struct {
 	// Rules are the server's health thresholds, stated next to the
 	// health rows when known.
 	Rules *graph.HealthRules
+	// Stale shows the row of stale elements, when the map has some.
+	Stale bool
 
 	folded bool
 }
@@ -32,6 +34,7 @@ func (l *legend) Render() app.UI {
 	return app.Div().Class("legend").Body(
 		app.Button().Class("link-button").OnClick(l.onToggle).Aria("expanded", "true").Text("legend ▾"),
 		app.Div().Class("legend-section").Body(legendHealthRows(l.Rules)...),
+		app.If(l.Stale, legendStaleRow),
 		app.Div().Class("legend-section").Body(legendWidthRows()...),
 		app.Div().Class("legend-section legend-kinds").Body(legendKindRows()...),
 	)
@@ -69,6 +72,17 @@ func legendHealthRows(rules *graph.HealthRules) []app.UI {
 		))
 	}
 	return rows
+}
+
+// legendStaleRow explains faded elements: their sources went quiet.
+func legendStaleRow() app.UI {
+	st := HealthStyleOf(graph.HealthOK)
+	line := svgElem("line").Class("edge-line").
+		Attr("x1", "2").Attr("y1", "8").Attr("x2", "40").Attr("y2", "8").Attr("stroke-width", "3")
+	return app.Div().Class("legend-section").Body(app.Div().Class("legend-row legend-stale").Body(
+		legendSample(42, 16, svgElem("g").Class("edge", st.Class, classStale).Body(line)),
+		app.Span().Text("stale: its sources sent nothing lately"),
+	))
 }
 
 func legendWidthRows() []app.UI {

@@ -44,5 +44,5 @@ func (h *canvasHandle) drawNow(want *mapCanvas) bool {
 // an update.
 func (c *mapCanvas) take(want *mapCanvas) {
 	c.Snapshot, c.Selected, c.Labels = want.Snapshot, want.Selected, want.Labels
-	c.Highlights, c.FitKey, c.Compact, c.Health = want.Highlights, want.FitKey, want.Compact, want.Health
+	c.Highlights, c.FitKey, c.Compact, c.Health, c.Stale = want.Highlights, want.FitKey, want.Compact, want.Health, want.Stale
 }

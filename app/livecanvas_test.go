@@ -20,6 +20,7 @@ func TestMapCanvas_take_everyField(t *testing.T) {
 	want.FitKey = "window=5m"
 	want.Compact = true
 	want.Health = &graph.HealthRules{ErrorRateDegraded: 0.01, ErrorRateFailing: 0.05}
+	want.Stale = StaleSet{Key: "jaeger", Why: map[string]string{"jaeger": "jaeger: nothing new for 2 min"}}
 	want.Handle = &canvasHandle{}
 	v := reflect.ValueOf(want).Elem()
 	for i := range v.NumField() {

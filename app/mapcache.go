@@ -160,13 +160,15 @@ type edgeIn struct {
 	width                      float64
 	hl                         string
 	selected, near, minor      bool
+	stale                      bool
 }
 
 func (a edgeIn) same(b edgeIn) bool {
 	return sameStr(a.id, b.id) && sameStr(a.op, b.op) && sameStr(a.path, b.path) &&
 		sameStr(a.fromID, b.fromID) && sameStr(a.fromLabel, b.fromLabel) && sameStr(a.toLabel, b.toLabel) &&
 		sameStr(a.kind, b.kind) && sameStr(a.health, b.health) && a.width == b.width &&
-		sameStr(a.hl, b.hl) && a.selected == b.selected && a.near == b.near && a.minor == b.minor
+		sameStr(a.hl, b.hl) && a.selected == b.selected && a.near == b.near && a.minor == b.minor &&
+		a.stale == b.stale
 }
 
 // nodeIn is what a node's description is made from.
@@ -181,13 +183,14 @@ type nodeIn struct {
 	hl                  string
 	selected, near      bool
 	collapsible         bool
+	stale               bool
 }
 
 func (a nodeIn) same(b nodeIn) bool {
 	return sameStr(a.id, b.id) && sameStr(a.name, b.name) && sameStr(a.namespace, b.namespace) &&
 		sameStr(a.kind, b.kind) && sameStr(a.health, b.health) && a.pos == b.pos && a.w == b.w && a.h == b.h &&
 		a.calls == b.calls && a.rate == b.rate && a.errRate == b.errRate && sameStr(a.hl, b.hl) &&
-		a.selected == b.selected && a.near == b.near && a.collapsible == b.collapsible
+		a.selected == b.selected && a.near == b.near && a.collapsible == b.collapsible && a.stale == b.stale
 }
 
 // labelIn is what an edge label is made from: the figure shown, not its

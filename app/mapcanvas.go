@@ -34,6 +34,9 @@ type mapCanvas struct {
 	Compact bool
 	// Health are the server's health rules, for the legend.
 	Health *graph.HealthRules
+	// Stale are the sources whose data is stale: the nodes and edges only
+	// they saw are drawn faded.
+	Stale StaleSet
 	// Handle, when set, reaches this canvas while it is mounted, for
 	// its page to draw live updates at once (canvasHandle).
 	Handle *canvasHandle
@@ -354,7 +357,7 @@ func (c *mapCanvas) Render() app.UI {
 		c.renderFx(layers[fxLayer:]),
 		c.renderZoomControls(),
 		c.renderMinimap(),
-		app.If(!c.Compact, func() app.UI { l := newLegend(); l.Rules = c.Health; return l }),
+		app.If(!c.Compact, func() app.UI { l := newLegend(); l.Rules, l.Stale = c.Health, c.Stale.Key != ""; return l }),
 	)
 }
 
@@ -386,6 +389,7 @@ func (c *mapCanvas) renderLayers() []app.UI {
 	var contents [len(layerClasses)][]keyed
 	if c.inTree {
 		d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
+		d.stale = c.Stale
 		contents = d.layers()
 	}
 	out := make([]app.UI, len(layerClasses))

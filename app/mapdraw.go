@@ -67,6 +67,7 @@ type drawing struct {
 	labels     LabelMode
 	highlights Changes
 	showLabels bool      // edge labels are legible at this zoom
+	stale      StaleSet  // the stale sources: what only they saw is faded
 	geo        *geoCache // nil: compute every path and shape
 	// fx are the change effects, by fxOverlays index
 	fx [len(fxOverlays)][]keyed
@@ -365,7 +366,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			fromID: from.ID, fromLabel: labelOf(from), toLabel: labelOf(to),
 			kind: e.Kind, health: e.Health, width: w,
 			hl: d.highlights.Edges[e.ID], selected: sel != "", near: near != "",
-			minor: e.Rate < minorBelow,
+			minor: e.Rate < minorBelow, stale: d.stale.Marks(e.Sources),
 		}
 		var edgeMemo *memo[edgeIn]
 		var labelMemo *memo[labelIn]
@@ -378,7 +379,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			// (spanmap.css), so that a health change rewrites one
 			// attribute.
 			v = elem("g",
-				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near, minorClass(in.minor))),
+				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near, minorClass(in.minor), staleClass(in.stale))),
 				attr("data-edge-id", e.ID),
 			).with(
 				elem("title").withText(edgeTitle(*e, *from, *to)),
@@ -513,6 +514,7 @@ func (d *drawing) nodeLayer() []keyed {
 			calls: n.Stats.Calls, rate: n.Stats.Rate, errRate: n.Stats.ErrorRate,
 			hl: d.highlights.Nodes[n.ID], selected: sel != "", near: near != "",
 			collapsible: n.Kind == graph.NodeGroup && d.collapsed[n.ID],
+			stale:       d.stale.Marks(n.Sources),
 		}
 		var m *memo[nodeIn]
 		if x != nil {
@@ -520,7 +522,7 @@ func (d *drawing) nodeLayer() []keyed {
 		}
 		v, ok := m.get(in)
 		if !ok {
-			v = d.node(n, x)
+			v = d.node(n, x, in.stale)
 			m.put(in, v)
 		}
 		out = append(out, keyed{Key: n.ID, El: v})
@@ -613,14 +615,14 @@ func (d *drawing) parts(n *graph.Node, x *nodeEntry, collapsible bool) *nodePart
 // container's zoom classes hide them when they would not be legible. The
 // children are the same for every state of a node of one kind, so that a
 // live update rewrites attributes and texts, never elements.
-func (d *drawing) node(n *graph.Node, x *nodeEntry) velem {
+func (d *drawing) node(n *graph.Node, x *nodeEntry, stale bool) velem {
 	collapsible := n.Kind == graph.NodeGroup && d.collapsed[n.ID]
 	p := d.parts(n, x, collapsible)
 	st := HealthStyleOf(n.Health)
 	sel, near := d.state(n.ID)
 	attrs := make([]vattr, 0, 4)
 	attrs = append(attrs,
-		attr("class", classes("node", p.kind, st.Class, p.virtual, d.highlights.Nodes[n.ID], sel, near)),
+		attr("class", classes("node", p.kind, st.Class, p.virtual, d.highlights.Nodes[n.ID], sel, near, staleClass(stale))),
 		attr("data-node-id", n.ID))
 	if collapsible {
 		attrs = append(attrs, attr("data-group-id", n.ID))

@@ -39,6 +39,7 @@ type drawKey struct {
 	selected   Selection
 	labels     LabelMode
 	showLabels bool
+	stale      string // StaleSet.Key
 }
 
 // snapshotKey is the part of drawKey that names the snapshot shown.
@@ -54,6 +55,7 @@ func (c *mapCanvas) snapshotKey() drawKey {
 func (c *mapCanvas) drawKey() drawKey {
 	k := c.snapshotKey()
 	k.collapsed, k.selected, k.labels, k.showLabels = c.collapseGen, c.Selected, c.Labels, c.vp.ShowLabels()
+	k.stale = c.Stale.Key
 	return k
 }
 
@@ -69,6 +71,7 @@ func (c *mapCanvas) drawLayers(dom domOps, parents [len(layerClasses)]domRef) (s
 	}
 	start := perfNow()
 	d := newDrawing(c.Snapshot, c.collapsed, c.Selected, c.Labels, c.Highlights, c.vp)
+	d.stale = c.Stale
 	d.geo = &l.geo
 	l.geo.begin()
 	layers := d.layers()

@@ -227,7 +227,9 @@ func (p *mapPage) newCanvas() *mapCanvas {
 	canvas.FitKey = p.fitKey()
 	canvas.Handle = &p.s.canvas
 	canvas.Health = p.s.healthRules()
+	canvas.Stale = p.s.staleSet()
 	if p.comparing() {
+		canvas.Stale = StaleSet{}
 		canvas.Snapshot = p.cmp.val.Graph
 		canvas.Highlights = CompareHighlights(p.cmp.val)
 		canvas.FitKey = "compare|" + canvas.FitKey
@@ -262,6 +264,9 @@ func (p *mapPage) renderDetails() app.UI {
 	}
 	d.Selected = p.selected
 	d.Sources = p.s.sources
+	if !p.comparing() {
+		d.Stale = p.s.staleSet()
+	}
 	d.SparkBase = p.s.sparkBase
 	if !p.s.now.IsZero() {
 		d.Now = p.s.now.UnixMilli()

@@ -300,6 +300,12 @@ func (s *session) refreshPrevious(ctx app.Context, now time.Time) {
 }
 
 // healthRules are the server's health rules, once a status stated them.
+// staleSet returns the stale sources, for a live View; none for a View
+// anchored in the past, whose figures are meant to stay.
+func (s *session) staleSet() StaleSet {
+	return StaleSources(s.live.status, s.view.From.IsZero())
+}
+
 func (s *session) healthRules() *graph.HealthRules {
 	if s.live.status == nil {
 		return nil

@@ -69,6 +69,7 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config, configFile *string, logLev
 	fs.DurationVar(&cfg.Retention, "retention", cfg.Retention, "how long the on-disk history is kept")
 	fs.DurationVar(&cfg.HourlyAfter, "hourly-after", cfg.HourlyAfter, "age from which history minutes are merged into hours (0: never, else at least 2h)")
 	fs.DurationVar(&cfg.FlushInterval, "flush-interval", cfg.FlushInterval, "how often recent minutes are written to the data dir and topology-change events evaluated")
+	fs.DurationVar(&cfg.StaleAfter, "stale-after", cfg.StaleAfter, "how long a source's data stays fresh after it last delivered (a puller's: at least two poll intervals)")
 	fs.StringVar(logLevel, "log-level", *logLevel, "log level: debug, info, warn, error")
 	fs.Var(sourceFlag{cfg}, "source", "pull from a backend: KIND=URL, repeatable (kinds: "+strings.Join(server.SourceKinds(), ", ")+")")
 }

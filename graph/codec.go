@@ -798,7 +798,7 @@ func (p *parser) healthRules(h *HealthRules) error {
 }
 
 var sourceStatusFields = []string{"name", "kind", "state", "last_success_ms", "last_error", "lag_ms", "spans",
-	"ui_url", "traces_fetched", "caps_hit", "polls_behind", "malformed", "skipped_windows"}
+	"ui_url", "traces_fetched", "caps_hit", "polls_behind", "malformed", "skipped_windows", "stale"}
 
 func (p *parser) sourceStatus(s *SourceStatus) error {
 	return p.object(sourceStatusFields, func(k int) error {
@@ -827,8 +827,10 @@ func (p *parser) sourceStatus(s *SourceStatus) error {
 			return p.int64(&s.PollsBehind)
 		case 11:
 			return p.int64(&s.Malformed)
-		default:
+		case 12:
 			return p.int64(&s.SkippedWindows)
+		default:
+			return p.bool(&s.Stale)
 		}
 	})
 }

@@ -42,7 +42,7 @@ func (g *gen) status() *Status {
 				Name: g.text() + strconv.Itoa(i), Kind: "jaeger", State: SourceDegraded, LastSuccess: g.r.Int64N(1 << 42),
 				LastError: g.text(), Lag: g.r.Int64N(1 << 20), Spans: g.r.Int64N(1 << 30), UIURL: "http://x/" + g.text(),
 				TracesFetched: g.r.Int64N(100), CapsHit: g.r.Int64N(3), PollsBehind: g.r.Int64N(3), Malformed: g.r.Int64N(3),
-				SkippedWindows: g.r.Int64N(3),
+				SkippedWindows: g.r.Int64N(3), Stale: g.chance(0.5),
 			})
 		}
 	}

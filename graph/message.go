@@ -195,6 +195,11 @@ type SourceStatus struct {
 	// SkippedWindows counts a puller's service windows given up after
 	// repeated malformed answers: those traces are missing from the map.
 	SkippedWindows int64 `json:"skipped_windows,omitempty"`
+	// Stale is true when the source delivered data once but not within
+	// its freshness period (a puller down or behind, a receiver no longer
+	// sent to): nodes and edges seen only by stale sources show old
+	// figures.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Status is the server's account of its data, sent to subscribers now and
@@ -206,7 +211,7 @@ type Status struct {
 	// Sources describes every configured source, sorted by name.
 	Sources []SourceStatus `json:"sources"`
 	// Stale is true when no source has delivered data recently, so the map
-	// shows old figures.
+	// shows old figures; each source says whether it is stale itself.
 	Stale bool `json:"stale"`
 	// DroppedSpans counts spans dropped since start (pairing store full,
 	// queues full, expired unpaired).

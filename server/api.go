@@ -74,7 +74,8 @@ type sourcesResponse struct {
 }
 
 func (s *Server) getSources(c echo.Context) error {
-	return c.JSON(http.StatusOK, sourcesResponse{Sources: s.sources.list()})
+	srcs, _ := s.sources.list(s.now())
+	return c.JSON(http.StatusOK, sourcesResponse{Sources: srcs})
 }
 
 func (s *Server) healthz(c echo.Context) error {

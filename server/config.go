@@ -79,6 +79,11 @@ type Config struct {
 	FlushMinutes int `yaml:"flush_minutes"`
 	// Events configures topology-change events.
 	Events EventsConfig `yaml:"events"`
+	// StaleAfter is how long a source's data stays fresh after it last
+	// delivered (for a puller, at least two poll intervals): past it the
+	// source is stale, and so are the nodes and edges only it saw; with
+	// every source stale the whole map is.
+	StaleAfter time.Duration `yaml:"stale_after"`
 	// Health is when a node or edge is degraded or failing, judged over
 	// the window of the View that shows it; the map colours, hotspots,
 	// events and exports follow it, and the map's legend states it. The
@@ -132,6 +137,7 @@ func DefaultConfig() Config {
 		FlushInterval:   history.DefaultOptions().FlushInterval,
 		FlushMinutes:    history.DefaultOptions().FlushMinutes,
 		Events:          DefaultEventsConfig(),
+		StaleAfter:      DefaultStaleAfter,
 		Health:          agg.DefaultConfig().Health(),
 	}
 }
@@ -187,6 +193,9 @@ func (c Config) Validate() error {
 	}
 	if c.FlushInterval < 100*time.Millisecond || c.FlushInterval > 10*time.Minute {
 		return fmt.Errorf("--flush-interval: must be from 100ms to 10m, got %v", c.FlushInterval)
+	}
+	if c.StaleAfter < time.Second || c.StaleAfter > 24*time.Hour {
+		return fmt.Errorf("--stale-after: must be from 1s to 24h, got %v", c.StaleAfter)
 	}
 	if c.FlushMinutes < 1 || c.FlushMinutes > 60 {
 		return fmt.Errorf("flush_minutes: must be from 1 to 60, got %d", c.FlushMinutes)

@@ -91,6 +91,8 @@ var (
 		"Traces a puller fetched (after de-duplication).", []string{"source", "kind"}, nil)
 	descSourceCaps = prometheus.NewDesc("spanmap_source_caps_hit_total",
 		"Queries that returned a puller's result limit even after narrowing the window: traces may be missing.", []string{"source", "kind"}, nil)
+	descSourceStale = prometheus.NewDesc("spanmap_source_stale",
+		"1 when the source delivered data once but not within its freshness period: what only it saw shows old figures.", []string{"source", "kind"}, nil)
 	descSourceBehind = prometheus.NewDesc("spanmap_source_polls_behind",
 		"Poll intervals a puller trails real time by.", []string{"source", "kind"}, nil)
 	descFlushes = prometheus.NewDesc("spanmap_history_flushes_total",
@@ -145,7 +147,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- constHistogram(descLayoutDuration, hs.LayoutDurations)
 
 	states := map[string]int{"ok": 0, "degraded": 0, "down": 0}
-	for _, st := range c.s.sources.list() {
+	srcs, _ := c.s.sources.list(c.s.now())
+	for _, st := range srcs {
 		states[string(st.State)]++
 		up := 0.0
 		switch st.State {
@@ -187,6 +190,7 @@ func collectSource(ch chan<- prometheus.Metric, st graph.SourceStatus) {
 	gauge(descSourceLag, float64(st.Lag)/1e3)
 	gauge(descSourceError, b2f(st.LastError != ""))
 	gauge(descSourceBehind, float64(st.PollsBehind))
+	gauge(descSourceStale, b2f(st.Stale))
 	counter(descSourceMalformed, st.Malformed)
 	counter(descSourceSkipped, st.SkippedWindows)
 	counter(descSourceTraces, st.TracesFetched)

@@ -61,6 +61,9 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.StaleAfter == 0 {
+		cfg.StaleAfter = DefaultStaleAfter
+	}
 	if cfg.Health == (graph.HealthRules{}) {
 		cfg.Health = agg.DefaultConfig().Health()
 	}
@@ -70,7 +73,7 @@ func New(cfg Config, log *slog.Logger, ui http.Handler) (*Server, error) {
 		log:       log,
 		now:       time.Now,
 		ui:        ui,
-		sources:   newRegistry(),
+		sources:   newRegistry(cfg.StaleAfter),
 		listeners: map[string]net.Listener{},
 		ready:     make(chan struct{}),
 	}

@@ -140,7 +140,9 @@ func metricValue(t *testing.T, body, series string) float64 {
 // backend can have (down at start, 500s, truncated JSON, an answer slower
 // than the timeout, down mid-run) and checks, for each, the state and error
 // in GET /api/v1/sources and /metrics, that the process keeps serving and
-// that the map keeps the last edge it had; then the source recovers.
+// that the map keeps the last edge it had; then the source recovers. Down
+// for longer than stale_after, the source is stale (and its edge keeps
+// being served); answering again, it is fresh.
 func TestServer_sourceFailures(t *testing.T) {
 	zb := newFlakyZipkin(t)
 	addr := zb.addr
@@ -149,6 +151,7 @@ func TestServer_sourceFailures(t *testing.T) {
 	c := connTo(zb.url())
 	c.Timeout = 300 * time.Millisecond
 	cfg.Sources = []SourceConfig{{Kind: "zipkin", Name: "zk", Conn: c, Interval: 50 * time.Millisecond, Settle: time.Second}}
+	cfg.StaleAfter = 1500 * time.Millisecond
 	s := start(t, cfg)
 	base := "http://" + s.Addr("--http-addr")
 
@@ -223,12 +226,35 @@ func TestServer_sourceFailures(t *testing.T) {
 		t.Fatalf("malformed: status %d, metrics:\n%s", st.Malformed, grepLines(metrics, `source="zk"`))
 	}
 
+	if st := sourcesOf(t, base)["zk"]; st.Stale {
+		t.Fatalf("zk is stale while answering: %+v", st)
+	}
+
 	// Down mid-run: connection refused (or reset while the port closes).
 	zb.down()
 	waitState(graph.SourceDown, "dial tcp "+addr)
 	serving(true)
+	// Past stale_after without data, the source is stale, in the API and
+	// in /metrics, and the map keeps its edge.
+	deadline = time.Now().Add(10 * time.Second)
+	for !sourcesOf(t, base)["zk"].Stale {
+		if time.Now().After(deadline) {
+			t.Fatalf("zk down for 10 s is not stale: %+v", sourcesOf(t, base)["zk"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	serving(true)
+	if _, metrics := get(t, base+"/metrics"); metricValue(t, metrics, `spanmap_source_stale{kind="zipkin",source="zk"}`) != 1 {
+		t.Fatalf("metrics of a stale source:\n%s", grepLines(metrics, `source="zk"`))
+	}
 	zb.up(addr)
 	waitState(graph.SourceOK, "")
+	if st := sourcesOf(t, base)["zk"]; st.Stale {
+		t.Fatalf("zk is still stale after answering again: %+v", st)
+	}
+	if _, metrics := get(t, base+"/metrics"); metricValue(t, metrics, `spanmap_source_stale{kind="zipkin",source="zk"}`) != 0 {
+		t.Fatalf("metrics of a fresh source:\n%s", grepLines(metrics, `source="zk"`))
+	}
 	if st := sourcesOf(t, base)["zk"]; st.TracesFetched != 1 {
 		t.Fatalf("traces fetched = %d, want the one trace once", st.TracesFetched)
 	}
@@ -338,45 +364,58 @@ func TestServer_receiverLimits(t *testing.T) {
 	}
 }
 
-// TestRegistry_freshness checks the rule behind the stale flag: a pushed
+// TestRegistry_freshness checks the rule behind the stale flags: a pushed
 // source is fresh for staleAfter after its last data, a pulled one for two
 // poll intervals (at least staleAfter), so a source polled once a minute
-// does not flag the map stale between its polls, and one that stopped
-// answering does.
+// does not turn stale between its polls, and one that stopped answering
+// does. A source that never delivered is not stale: nothing shows its data.
 func TestRegistry_freshness(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	at := func(ago time.Duration) func() graph.SourceStatus {
+	named := func(name string, ago time.Duration) func() graph.SourceStatus {
 		return func() graph.SourceStatus {
-			return graph.SourceStatus{Name: "s", LastSuccess: now.Add(-ago).UnixMilli()}
+			return graph.SourceStatus{Name: name, LastSuccess: now.Add(-ago).UnixMilli()}
 		}
 	}
+	at := func(ago time.Duration) func() graph.SourceStatus { return named("s", ago) }
 	never := func() graph.SourceStatus { return graph.SourceStatus{Name: "s"} }
 	for _, tc := range []struct {
-		name     string
-		status   func() graph.SourceStatus
-		interval time.Duration // 0: pushed
-		fresh    bool
+		name       string
+		staleAfter time.Duration
+		status     func() graph.SourceStatus
+		interval   time.Duration // 0: pushed
+		fresh      bool
 	}{
-		{"pushed, 10 s ago", at(10 * time.Second), 0, true},
-		{"pushed, 31 s ago", at(31 * time.Second), 0, false},
-		{"polled every 15 s, 25 s ago", at(25 * time.Second), 15 * time.Second, true},
-		{"polled every 15 s, 40 s ago", at(40 * time.Second), 15 * time.Second, false},
-		{"polled every minute, 90 s ago", at(90 * time.Second), time.Minute, true},
-		{"polled every minute, 3 min ago", at(3 * time.Minute), time.Minute, false},
-		{"never", never, time.Minute, false},
+		{"pushed, 10 s ago", DefaultStaleAfter, at(10 * time.Second), 0, true},
+		{"pushed, 31 s ago", DefaultStaleAfter, at(31 * time.Second), 0, false},
+		{"pushed, 31 s ago, stale after 1m", time.Minute, at(31 * time.Second), 0, true},
+		{"pushed, 3 s ago, stale after 2s", 2 * time.Second, at(3 * time.Second), 0, false},
+		{"polled every 15 s, 25 s ago", DefaultStaleAfter, at(25 * time.Second), 15 * time.Second, true},
+		{"polled every 15 s, 40 s ago", DefaultStaleAfter, at(40 * time.Second), 15 * time.Second, false},
+		{"polled every minute, 90 s ago", DefaultStaleAfter, at(90 * time.Second), time.Minute, true},
+		{"polled every minute, 3 min ago", DefaultStaleAfter, at(3 * time.Minute), time.Minute, false},
+		{"polled every second, 3 s ago, stale after 2s", 2 * time.Second, at(3 * time.Second), time.Second, false},
+		{"never", DefaultStaleAfter, never, time.Minute, false},
 	} {
-		r := newRegistry()
+		r := newRegistry(tc.staleAfter)
 		r.addPulled("s", tc.status, tc.interval)
-		if _, fresh := r.listFresh(now); fresh != tc.fresh {
+		srcs, fresh := r.list(now)
+		if fresh != tc.fresh {
 			t.Errorf("%s: fresh = %v, want %v", tc.name, fresh, tc.fresh)
 		}
+		if wantStale := !tc.fresh && srcs[0].LastSuccess != 0; srcs[0].Stale != wantStale {
+			t.Errorf("%s: source stale = %v, want %v", tc.name, srcs[0].Stale, wantStale)
+		}
 	}
-	// One fresh source is enough: the map is not stale.
-	r := newRegistry()
-	r.add("otlp", at(time.Second))
-	r.addPulled("jaeger", at(time.Hour), 15*time.Second)
-	if srcs, fresh := r.listFresh(now); !fresh || len(srcs) != 2 {
+	// One fresh source is enough: the map is not stale, the other source is.
+	r := newRegistry(DefaultStaleAfter)
+	r.add("otlp", named("otlp", time.Second))
+	r.addPulled("jaeger", named("jaeger", time.Hour), 15*time.Second)
+	srcs, fresh := r.list(now)
+	if !fresh || len(srcs) != 2 {
 		t.Fatalf("fresh = %v with %d sources, want true with 2", fresh, len(srcs))
+	}
+	if srcs[0].Name != "jaeger" || !srcs[0].Stale || srcs[1].Stale {
+		t.Fatalf("sources %+v: want jaeger stale and otlp not", srcs)
 	}
 }
 
@@ -414,7 +453,7 @@ func TestServer_status_stale(t *testing.T) {
 		{time.Hour, graph.SourceDown, true},
 	} {
 		now, state = t0.Add(tc.after), tc.state
-		if st := s.status(); st.Stale != tc.stale || len(st.Sources) != 1 || st.Sources[0].State != tc.state {
+		if st := s.status(); st.Stale != tc.stale || len(st.Sources) != 1 || st.Sources[0].State != tc.state || st.Sources[0].Stale != tc.stale {
 			t.Errorf("%v after the last success, source %s: stale %v, want %v (%+v)", tc.after, tc.state, st.Stale, tc.stale, st)
 		}
 	}

@@ -18,6 +18,9 @@ import (
 type registry struct {
 	mu      sync.Mutex
 	sources map[string]registered
+	// staleAfter is how long a pushed source's data stays fresh after its
+	// last batch, and the least a pulled source's does.
+	staleAfter time.Duration
 }
 
 // registered is one source: its status and how long after its last
@@ -27,8 +30,8 @@ type registered struct {
 	fresh  time.Duration
 }
 
-func newRegistry() *registry {
-	return &registry{sources: map[string]registered{}}
+func newRegistry(staleAfter time.Duration) *registry {
+	return &registry{sources: map[string]registered{}, staleAfter: staleAfter}
 }
 
 // add registers a pushed source's status function under its name.
@@ -42,18 +45,13 @@ func (r *registry) add(name string, status func() graph.SourceStatus) {
 func (r *registry) addPulled(name string, status func() graph.SourceStatus, interval time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.sources[name] = registered{status: status, fresh: max(staleAfter, 2*interval)}
+	r.sources[name] = registered{status: status, fresh: max(r.staleAfter, 2*interval)}
 }
 
-// list returns every source's status, sorted by name.
-func (r *registry) list() []graph.SourceStatus {
-	out, _ := r.listFresh(time.Time{})
-	return out
-}
-
-// listFresh returns every source's status, sorted by name, and whether any
-// source delivered data within its freshness period before now.
-func (r *registry) listFresh(now time.Time) ([]graph.SourceStatus, bool) {
+// list returns every source's status at now, sorted by name, each marked
+// stale when it delivered data once but not within its freshness period,
+// and whether any source delivered data within its freshness period.
+func (r *registry) list(now time.Time) ([]graph.SourceStatus, bool) {
 	r.mu.Lock()
 	regs := make([]registered, 0, len(r.sources))
 	for _, reg := range r.sources {
@@ -64,8 +62,12 @@ func (r *registry) listFresh(now time.Time) ([]graph.SourceStatus, bool) {
 	fresh := false
 	for _, reg := range regs {
 		st := reg.status()
-		if st.LastSuccess != 0 && now.Sub(time.UnixMilli(st.LastSuccess)) <= reg.fresh {
-			fresh = true
+		if st.LastSuccess != 0 {
+			if now.Sub(time.UnixMilli(st.LastSuccess)) <= reg.fresh {
+				fresh = true
+			} else {
+				st.Stale = true
+			}
 		}
 		out = append(out, st)
 	}
@@ -73,15 +75,16 @@ func (r *registry) listFresh(now time.Time) ([]graph.SourceStatus, bool) {
 	return out, fresh
 }
 
-// staleAfter is how long without data from any source makes the map stale
-// (longer for a source polled less often, see addPulled).
-const staleAfter = 30 * time.Second
+// DefaultStaleAfter is how long without data from a source makes its data
+// stale, and without data from any source the map (longer for a source
+// polled less often, see addPulled).
+const DefaultStaleAfter = 30 * time.Second
 
 // status is the hub's StatusFunc: sources, staleness and span drops. The
 // map is stale when no source delivered data within its freshness period:
 // the graph keeps its last figures, and the sources say which are down.
 func (s *Server) status() graph.Status {
-	srcs, fresh := s.sources.listFresh(s.now())
+	srcs, fresh := s.sources.list(s.now())
 	ps := s.pipeline.Stats()
 	var last int64
 	for _, st := range srcs {
