@@ -26,6 +26,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/internal/zipkintest"
 	"github.com/spanmap/spanmap/server/source/rawpb"
 )
 
@@ -106,19 +107,7 @@ func (f *flakyZipkin) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ts := time.Now().Add(-3 * time.Second).UnixMicro()
-	switch r.URL.Path {
-	case "/api/v2/services":
-		fmt.Fprint(w, `["backend","frontend"]`)
-	case "/api/v2/traces":
-		fmt.Fprintf(w, `[[
-{"traceId":"00000000000000a1","id":"00000000000000a1","kind":"SERVER","name":"get /","timestamp":%d,"duration":9000,"localEndpoint":{"serviceName":"frontend"}},
-{"traceId":"00000000000000a1","parentId":"00000000000000a1","id":"00000000000000b2","kind":"CLIENT","name":"get /api","timestamp":%d,"duration":7000,"localEndpoint":{"serviceName":"frontend"}},
-{"traceId":"00000000000000a1","parentId":"00000000000000a1","id":"00000000000000b2","kind":"SERVER","shared":true,"name":"get /api","timestamp":%d,"duration":5000,"localEndpoint":{"serviceName":"backend"}}]]`,
-			ts, ts+100, ts+200)
-	default:
-		http.NotFound(w, r)
-	}
+	zipkintest.Serve(w, r)
 }
 
 // metricValue returns the value of the sample whose name and labels start
