@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"net/url"
-	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 	"github.com/spanmap/spanmap/graph"
@@ -79,13 +78,7 @@ func (p *embedPage) newCanvas() *mapCanvas {
 func (p *embedPage) Render() app.UI {
 	canvas := p.newCanvas()
 
-	l := newLiveStatus()
-	l.Paused = p.s.paused
-	l.Connected = p.s.conn.connected
-	l.ConnErr = p.s.conn.err
-	l.RetryIn = p.s.conn.retryIn
-	l.Age = p.s.age().Truncate(time.Second)
-	l.HasData = p.s.live.have
+	l := p.s.liveStatus()
 
 	body := []app.UI{canvas}
 	if p.s.conn.rejected {

@@ -24,6 +24,9 @@ type liveStatus struct {
 	Age time.Duration
 	// HasData is set once a snapshot arrived.
 	HasData bool
+	// Past is set when the View is anchored in the past (from/to): its map
+	// is not live.
+	Past bool
 }
 
 // newLiveStatus returns the status of a page that has not connected yet.
@@ -68,6 +71,8 @@ func (l *liveStatus) describe() (class, text string) {
 		return "connecting", "connecting…"
 	case l.Paused:
 		return "paused", "paused · " + nonEmpty(age, "waiting for data")
+	case l.Past:
+		return "past", "past range · not live"
 	default:
 		return "live", "live · " + nonEmpty(age, "waiting for data")
 	}

@@ -176,16 +176,7 @@ func (p *mapPage) renderToolbar() app.UI {
 	)
 }
 
-func (p *mapPage) renderLive() app.UI {
-	l := newLiveStatus()
-	l.Paused = p.s.paused
-	l.Connected = p.s.conn.connected
-	l.ConnErr = p.s.conn.err
-	l.RetryIn = p.s.conn.retryIn
-	l.Age = p.s.age().Truncate(time.Second)
-	l.HasData = p.s.live.have
-	return l
-}
+func (p *mapPage) renderLive() app.UI { return p.s.liveStatus() }
 
 func (p *mapPage) renderBanners() app.UI {
 	var bs []app.UI

@@ -201,6 +201,8 @@ func TestLiveStatus_Describe_states(t *testing.T) {
 		{"live waiting", liveStatus{Connected: true}, "live", "live · waiting for data"},
 		{"live", liveStatus{Connected: true, HasData: true, Age: 3 * time.Second}, "live", "live · updated 3 s ago"},
 		{"paused", liveStatus{Connected: true, Paused: true, HasData: true, Age: 90 * time.Second}, "paused", "paused · updated 1 min ago"},
+		{"past range", liveStatus{Connected: true, Past: true, HasData: true, Age: 3 * time.Second}, "past", "past range · not live"},
+		{"past range, offline", liveStatus{ConnErr: "x", Past: true}, "offline", "disconnected"},
 		{"offline", liveStatus{ConnErr: "x", RetryIn: 2500 * time.Millisecond, HasData: true, Age: 0}, "offline", "disconnected, retrying in 3 s · updated just now"},
 	}
 	for _, tt := range tests {

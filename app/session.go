@@ -300,6 +300,20 @@ func (s *session) refreshPrevious(ctx app.Context, now time.Time) {
 }
 
 // healthRules are the server's health rules, once a status stated them.
+// liveStatus returns the status of the stream and the map, for the
+// toolbar.
+func (s *session) liveStatus() *liveStatus {
+	l := newLiveStatus()
+	l.Paused = s.paused
+	l.Connected = s.conn.connected
+	l.ConnErr = s.conn.err
+	l.RetryIn = s.conn.retryIn
+	l.Age = s.age().Truncate(time.Second)
+	l.HasData = s.live.have
+	l.Past = !s.view.From.IsZero()
+	return l
+}
+
 // staleSet returns the stale sources, for a live View; none for a View
 // anchored in the past, whose figures are meant to stay.
 func (s *session) staleSet() StaleSet {
