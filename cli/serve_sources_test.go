@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spanmap/spanmap/server"
 )
@@ -19,7 +20,7 @@ func TestServeFlags_sources(t *testing.T) {
 	var configFile, level string
 	fs := newFlagSet("serve")
 	serveFlags(fs, &cfg, &configFile, &level)
-	env := map[string]string{"SPANMAP_SOURCE": "tempo=http://tempo:3200", "SPANMAP_OTLP_GRPC_ADDR": ""}
+	env := map[string]string{"SPANMAP_SOURCE": "tempo=http://tempo:3200", "SPANMAP_OTLP_GRPC_ADDR": "", "SPANMAP_STALE_AFTER": "90s"}
 	if err := applyEnv(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +37,9 @@ func TestServeFlags_sources(t *testing.T) {
 	}
 	if cfg.OTLPGRPCAddr != "" || cfg.ZipkinAddr != "" || cfg.OTLPHTTPAddr != "127.0.0.1:14318" {
 		t.Fatalf("receivers: grpc %q, zipkin %q, http %q", cfg.OTLPGRPCAddr, cfg.ZipkinAddr, cfg.OTLPHTTPAddr)
+	}
+	if cfg.StaleAfter != 90*time.Second {
+		t.Fatalf("SPANMAP_STALE_AFTER=90s gives stale_after %v", cfg.StaleAfter)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

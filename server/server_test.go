@@ -297,6 +297,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"bad addr", func(c *Config) { c.ZipkinAddr = "9411" }, "--zipkin-addr"},
 		{"user without hash", func(c *Config) { c.Auth.Users = []User{{Name: "a", PasswordHash: "plain"}} }, "bcrypt"},
 		{"receiver off", func(c *Config) { c.OTLPGRPCAddr = "" }, ""},
+		{"stale after zero", func(c *Config) { c.StaleAfter = 0 }, "--stale-after: must be from 1s to 24h, got 0s"},
+		{"stale after a week", func(c *Config) { c.StaleAfter = 7 * 24 * time.Hour }, "--stale-after"},
+		{"stale after 2m", func(c *Config) { c.StaleAfter = 2 * time.Minute }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -319,10 +322,10 @@ func TestConfig_LoadFile(t *testing.T) {
 		return p
 	}
 	c := DefaultConfig()
-	if err := c.LoadFile(write("ok.yaml", "http_addr: 127.0.0.1:9000\nauth:\n  tokens: [a, b]\n")); err != nil {
+	if err := c.LoadFile(write("ok.yaml", "http_addr: 127.0.0.1:9000\nstale_after: 2m\nauth:\n  tokens: [a, b]\n")); err != nil {
 		t.Fatal(err)
 	}
-	if c.HTTPAddr != "127.0.0.1:9000" || len(c.Auth.Tokens) != 2 || c.OTLPHTTPAddr != "127.0.0.1:4318" {
+	if c.HTTPAddr != "127.0.0.1:9000" || len(c.Auth.Tokens) != 2 || c.OTLPHTTPAddr != "127.0.0.1:4318" || c.StaleAfter != 2*time.Minute {
 		t.Fatalf("loaded %+v", c)
 	}
 	if err := c.LoadFile(write("bad.yaml", "htp_addr: x\n")); err == nil || !strings.Contains(err.Error(), "htp_addr") {
