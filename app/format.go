@@ -54,15 +54,14 @@ func (m LabelMode) Title() string {
 // EdgeLabel formats the figure of e selected by mode. It returns "" for
 // LabelNone.
 func EdgeLabel(e graph.Edge, mode LabelMode) string {
+	v := edgeFigure(&e, mode)
 	switch mode {
 	case LabelRate:
-		return FormatRate(e.Rate)
+		return FormatRate(v)
 	case LabelErrors:
-		return FormatPercent(e.ErrorRate)
-	case LabelP50:
-		return FormatMillis(e.Latency.P50)
-	case LabelP99:
-		return FormatMillis(e.Latency.P99)
+		return FormatPercent(v)
+	case LabelP50, LabelP99:
+		return FormatMillis(v)
 	default:
 		return ""
 	}
