@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"image/png"
 	"net/http"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/graph/render"
+	"github.com/spanmap/spanmap/internal/svgtest"
 	"github.com/spanmap/spanmap/server"
 )
 
@@ -33,32 +33,14 @@ func readFile(t *testing.T, p string) []byte {
 // draws each of the nodes and edges (graph IDs) given.
 func checkSVG(t *testing.T, b []byte, nodes, edges []string) {
 	t.Helper()
-	var root struct{ XMLName xml.Name }
-	if err := xml.Unmarshal(b, &root); err != nil || root.XMLName.Local != "svg" {
-		t.Fatalf("not an SVG document (%v): %.200s", err, b)
-	}
-	ids := map[string]bool{}
-	dec := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			for _, a := range se.Attr {
-				if a.Name.Local == "id" {
-					ids[a.Value] = true
-				}
-			}
-		}
-	}
+	_, ids := svgtest.Parse(t, b)
 	for _, n := range nodes {
-		if !ids[render.NodeElementID(n)] {
+		if ids[render.NodeElementID(n)] == nil {
 			t.Errorf("SVG lacks node %s", n)
 		}
 	}
 	for _, e := range edges {
-		if !ids[render.EdgeElementID(e)] {
+		if ids[render.EdgeElementID(e)] == nil {
 			t.Errorf("SVG lacks edge %s", e)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"image/png"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/graph/decode"
 	"github.com/spanmap/spanmap/graph/render"
+	"github.com/spanmap/spanmap/internal/svgtest"
 	"github.com/spanmap/spanmap/server/demo"
 )
 
@@ -224,35 +224,11 @@ func TestExporter_handler_formats(t *testing.T) {
 	}
 }
 
-// svgElem is a generic SVG element.
-type svgElem struct {
-	XMLName  xml.Name
-	Attrs    []xml.Attr `xml:",any,attr"`
-	Children []svgElem  `xml:",any"`
-	Text     string     `xml:",chardata"`
-}
-
-func (e *svgElem) attr(name string) string {
-	for _, a := range e.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func (e *svgElem) walk(f func(*svgElem)) {
-	f(e)
-	for i := range e.Children {
-		e.Children[i].walk(f)
-	}
-}
-
 // strokes lists the stroke colours used inside e.
-func (e *svgElem) strokes() map[string]bool {
+func strokes(e *svgtest.Elem) map[string]bool {
 	out := map[string]bool{}
-	e.walk(func(c *svgElem) {
-		if s := c.attr("stroke"); s != "" {
+	e.Walk(func(c *svgtest.Elem) {
+		if s := c.Attr("stroke"); s != "" {
 			out[strings.ToLower(s)] = true
 		}
 	})
@@ -263,19 +239,7 @@ func (e *svgElem) strokes() map[string]bool {
 // drawn, with its health class and colour.
 func checkSVG(t *testing.T, b []byte, snap graph.Snapshot) {
 	t.Helper()
-	var root svgElem
-	if err := xml.Unmarshal(b, &root); err != nil {
-		t.Fatalf("SVG does not parse as XML: %v", err)
-	}
-	if root.XMLName.Local != "svg" {
-		t.Fatalf("root element %q, want svg", root.XMLName.Local)
-	}
-	byID := map[string]*svgElem{}
-	root.walk(func(e *svgElem) {
-		if e.XMLName.Local == "g" && e.attr("id") != "" {
-			byID[e.attr("id")] = e
-		}
-	})
+	_, byID := svgtest.Parse(t, b)
 	pal := render.DefaultPalette()
 	check := func(id, what string, h graph.Health) {
 		g := byID[id]
@@ -287,11 +251,11 @@ func checkSVG(t *testing.T, b []byte, snap graph.Snapshot) {
 		if h == graph.HealthUnknown {
 			class = "health-unknown"
 		}
-		if !strings.Contains(g.attr("class"), class) {
-			t.Errorf("%s: class %q lacks %q", what, g.attr("class"), class)
+		if !strings.Contains(g.Attr("class"), class) {
+			t.Errorf("%s: class %q lacks %q", what, g.Attr("class"), class)
 		}
-		if want := strings.ToLower(pal.For(h).Stroke); !g.strokes()[want] {
-			t.Errorf("%s (%s): strokes %v lack %s", what, h, g.strokes(), want)
+		if want := strings.ToLower(pal.For(h).Stroke); !strokes(g)[want] {
+			t.Errorf("%s (%s): strokes %v lack %s", what, h, strokes(g), want)
 		}
 	}
 	for _, n := range snap.Nodes {

@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"math"
 	"strconv"
 	"strings"
@@ -11,72 +10,25 @@ import (
 
 	"github.com/spanmap/spanmap/graph"
 	"github.com/spanmap/spanmap/graph/layout"
+	"github.com/spanmap/spanmap/internal/svgtest"
 )
 
-// xmlNode is a generic XML element.
-type xmlNode struct {
-	XMLName  xml.Name
-	Attrs    []xml.Attr `xml:",any,attr"`
-	Children []xmlNode  `xml:",any"`
-	Text     string     `xml:",chardata"`
-}
-
-func (n *xmlNode) attr(name string) string {
-	for _, a := range n.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-// walk calls fn for n and every element under it.
-func (n *xmlNode) walk(fn func(*xmlNode)) {
-	fn(n)
-	for i := range n.Children {
-		n.Children[i].walk(fn)
-	}
-}
-
-// child returns the first direct child named name.
-func (n *xmlNode) child(name string) *xmlNode {
-	for i := range n.Children {
-		if n.Children[i].XMLName.Local == name {
-			return &n.Children[i]
-		}
-	}
-	return nil
-}
-
-// shape returns the first drawn child (the outline of a node, the line of
-// an edge).
-func (n *xmlNode) shape() *xmlNode {
-	for i := range n.Children {
-		switch n.Children[i].XMLName.Local {
+// shape returns the first drawn child of e (the outline of a node, the
+// line of an edge).
+func shape(e *svgtest.Elem) *svgtest.Elem {
+	for i := range e.Children {
+		switch e.Children[i].XMLName.Local {
 		case "path", "polygon", "ellipse", "polyline":
-			return &n.Children[i]
+			return &e.Children[i]
 		}
 	}
 	return nil
 }
 
 // parseSVG parses doc and indexes its <g> elements by id.
-func parseSVG(t *testing.T, doc []byte) (*xmlNode, map[string]*xmlNode) {
+func parseSVG(t *testing.T, doc []byte) (*svgtest.Elem, map[string]*svgtest.Elem) {
 	t.Helper()
-	var root xmlNode
-	if err := xml.Unmarshal(doc, &root); err != nil {
-		t.Fatalf("SVG does not parse: %v", err)
-	}
-	if root.XMLName.Local != "svg" {
-		t.Fatalf("root element %q, want svg", root.XMLName.Local)
-	}
-	groups := map[string]*xmlNode{}
-	root.walk(func(n *xmlNode) {
-		if n.XMLName.Local == "g" && n.attr("id") != "" {
-			groups[n.attr("id")] = n
-		}
-	})
-	return &root, groups
+	return svgtest.Parse(t, doc)
 }
 
 func renderSVG(t *testing.T, s graph.Snapshot, opt Options) []byte {
@@ -115,16 +67,16 @@ func TestSVG_hasEveryNodeAndEdgeWithColoursAndTitles(t *testing.T) {
 					continue
 				}
 				st := pal.For(n.Health)
-				if c := g.attr("class"); !strings.Contains(c, "node") || !strings.Contains(c, "health-"+className(n.Health)) {
+				if c := g.Attr("class"); !strings.Contains(c, "node") || !strings.Contains(c, "health-"+className(n.Health)) {
 					t.Errorf("node %q class %q", n.ID, c)
 				}
-				if title := g.child("title"); title == nil || title.Text != nodeTooltip(n) {
+				if title := g.Child("title"); title == nil || title.Text != nodeTooltip(n) {
 					t.Errorf("node %q title %+v, want %q", n.ID, title, nodeTooltip(n))
 				}
-				sh := g.shape()
-				if sh == nil || !strings.EqualFold(sh.attr("stroke"), st.Stroke) || !strings.EqualFold(sh.attr("fill"), st.Fill) {
+				sh := shape(g)
+				if sh == nil || !strings.EqualFold(sh.Attr("stroke"), st.Stroke) || !strings.EqualFold(sh.Attr("fill"), st.Fill) {
 					t.Errorf("node %q shape %+v, want stroke %s fill %s", n.ID, sh, st.Stroke, st.Fill)
-				} else if st.Dash != "" && sh.attr("stroke-dasharray") == "" {
+				} else if st.Dash != "" && sh.Attr("stroke-dasharray") == "" {
 					t.Errorf("node %q (%s) is not dashed", n.ID, n.Health)
 				}
 			}
@@ -135,15 +87,15 @@ func TestSVG_hasEveryNodeAndEdgeWithColoursAndTitles(t *testing.T) {
 					continue
 				}
 				st := pal.For(e.Health)
-				if title := g.child("title"); title == nil || title.Text != edgeTooltip(e) {
+				if title := g.Child("title"); title == nil || title.Text != edgeTooltip(e) {
 					t.Errorf("edge %q title %+v, want %q", e.ID, title, edgeTooltip(e))
 				}
-				sh := g.shape()
-				if sh == nil || !strings.EqualFold(sh.attr("stroke"), st.Stroke) {
+				sh := shape(g)
+				if sh == nil || !strings.EqualFold(sh.Attr("stroke"), st.Stroke) {
 					t.Errorf("edge %q line %+v, want stroke %s", e.ID, sh, st.Stroke)
 					continue
 				}
-				w, _ := strconv.ParseFloat(sh.attr("stroke-width"), 64)
+				w, _ := strconv.ParseFloat(sh.Attr("stroke-width"), 64)
 				if want := EdgeWidth(e.Rate, st); math.Abs(w-want) > 0.01 && !(want == 1 && w == 0) {
 					t.Errorf("edge %q width %v, want %v", e.ID, w, want)
 				}
@@ -167,7 +119,7 @@ func TestSVG_isSelfContained(t *testing.T) {
 	}
 	root, _ := parseSVG(t, doc)
 	var texts []string
-	root.walk(func(n *xmlNode) {
+	root.Walk(func(n *svgtest.Elem) {
 		if n.XMLName.Local == "text" {
 			texts = append(texts, n.Text)
 		}
@@ -195,12 +147,12 @@ func TestSVG_keepsLaidOutPositions(t *testing.T) {
 		if n.Kind != graph.NodeUser {
 			continue
 		}
-		e := groups[NodeElementID(n.ID)].child("ellipse")
+		e := groups[NodeElementID(n.ID)].Child("ellipse")
 		if e == nil {
 			t.Fatalf("node %q has no ellipse", n.ID)
 		}
-		cx, _ := strconv.ParseFloat(e.attr("cx"), 64)
-		cy, _ := strconv.ParseFloat(e.attr("cy"), 64)
+		cx, _ := strconv.ParseFloat(e.Attr("cx"), 64)
+		cy, _ := strconv.ParseFloat(e.Attr("cy"), 64)
 		// Graphviz draws with y growing upwards: cy = -(height - Pos.Y).
 		// Positions are written to a hundredth of a point, and graphviz may
 		// shift the whole drawing by that rounding.
