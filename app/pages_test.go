@@ -23,6 +23,19 @@ func pageWithSession(t *testing.T, rawURL string, setup func(s *session)) *mapPa
 	return p
 }
 
+// showStaleJaeger gives a connected session the sample map of its View,
+// with a database edge and node seen by jaeger alone, then a status in
+// which jaeger is stale.
+func showStaleJaeger(s *session) {
+	s.conn = connState{connected: true}
+	snap := sampleSnapshot()
+	snap.View = s.view.Encode()
+	snap.Edges[0].Sources = []string{"jaeger"}
+	snap.Nodes[1].Sources = []string{"jaeger"}
+	s.onMessage(app.Context{}, graph.NewSnapshotMessage(&snap))
+	s.onMessage(app.Context{}, graph.NewStatusMessage(staleStatus()))
+}
+
 func TestMapPage_Render_states(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -53,25 +66,9 @@ func TestMapPage_Render_states(t *testing.T) {
 				Sources: []graph.SourceStatus{{Name: "jaeger", State: graph.SourceDown, LastError: "timeout"}}}))
 		}, []string{`data-node-id="checkout"`, "The map shows old figures", "Down: jaeger: timeout", "1 source · jaeger down (timeout) · 4 spans dropped",
 			"version 3", "focus ", "callers", "hotspots", "frontend → checkout"}, []string{"connecting to the live map"}},
-		{"live map with a stale source", "http://h/", func(s *session) {
-			s.conn = connState{connected: true}
-			snap := sampleSnapshot()
-			snap.View = s.view.Encode()
-			snap.Edges[0].Sources = []string{"jaeger"}
-			snap.Nodes[1].Sources = []string{"jaeger"}
-			s.onMessage(app.Context{}, graph.NewSnapshotMessage(&snap))
-			s.onMessage(app.Context{}, graph.NewStatusMessage(staleStatus()))
-		}, []string{"live · updated", `class="node kind-database health-unknown virtual stale" data-node-id="database:pg"`,
+		{"live map with a stale source", "http://h/", showStaleJaeger, []string{"live · updated", `class="node kind-database health-unknown virtual stale" data-node-id="database:pg"`,
 			"stale: its sources sent nothing lately"}, []string{"The map shows old figures"}},
-		{"past range", "http://h/?from=2026-11-24T10:00:00Z&to=2026-11-24T10:05:00Z", func(s *session) {
-			s.conn = connState{connected: true}
-			snap := sampleSnapshot()
-			snap.View = s.view.Encode()
-			snap.Edges[0].Sources = []string{"jaeger"}
-			snap.Nodes[1].Sources = []string{"jaeger"}
-			s.onMessage(app.Context{}, graph.NewSnapshotMessage(&snap))
-			s.onMessage(app.Context{}, graph.NewStatusMessage(staleStatus()))
-		}, []string{"past range · not live", `data-node-id="database:pg"`}, []string{"live · updated", "stale", "legend-stale"}},
+		{"past range", "http://h/?from=2026-11-24T10:00:00Z&to=2026-11-24T10:05:00Z", showStaleJaeger, []string{"past range · not live", `data-node-id="database:pg"`}, []string{"live · updated", "stale", "legend-stale"}},
 		{"bad link", "http://h/?window=soon", nil, []string{"this link&#39;s view is not valid", "view parameter window"}, nil},
 		{"server error", "http://h/", func(s *session) {
 			s.onMessage(app.Context{}, graph.Message{Type: graph.MessageError, Error: "view parameter focus: too long"})
