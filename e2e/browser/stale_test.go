@@ -149,9 +149,11 @@ func TestMap_staleSource_fadesWhatOnlyItSaw(t *testing.T) {
 			strings.Contains(d.Note, "503"), fmt.Sprintf("note %q", d.Note)
 	})
 
-	// The backend answers again: the marks go.
+	// The backend answers again: the marks go once the puller retries,
+	// after its backoff (full jitter from 1 s, doubling per failure: a few
+	// seconds down can mean up to 16 s before the next try).
 	zipkinDown.Store(false)
-	p.waitFor(stepTimeout, "nothing is stale once zk answers", func() (bool, string) {
+	p.waitFor(60*time.Second, "nothing is stale once zk answers", func() (bool, string) {
 		d = p.readStale()
 		return !d.Stale[zkEdge] && !d.Stale["frontend"] && !d.Stale["backend"] && d.Legend == "" && d.Note == "", fmt.Sprintf("%+v", d)
 	})
