@@ -68,7 +68,7 @@ func TestMapPage_Render_states(t *testing.T) {
 			"version 3", "focus ", "callers", "hotspots", "frontend → checkout"}, []string{"connecting to the live map"}},
 		{"live map with a stale source", "http://h/", showStaleJaeger, []string{"live · updated", `class="node kind-database health-unknown virtual stale" data-node-id="database:pg"`,
 			"stale: its sources sent nothing lately"}, []string{"The map shows old figures"}},
-		{"past range", "http://h/?from=2026-11-24T10:00:00Z&to=2026-11-24T10:05:00Z", showStaleJaeger, []string{"past range · not live", `data-node-id="database:pg"`}, []string{"live · updated", "stale", "legend-stale"}},
+		{"past range", "http://h/?from=2026-11-24T10:00:00Z&to=2026-11-24T10:05:00Z", showStaleJaeger, []string{"past range · not live", `data-node-id="database:pg"`}, []string{"live · updated", `virtual stale"`, "legend-stale", "Old figures"}},
 		{"bad link", "http://h/?window=soon", nil, []string{"this link&#39;s view is not valid", "view parameter window"}, nil},
 		{"server error", "http://h/", func(s *session) {
 			s.onMessage(app.Context{}, graph.Message{Type: graph.MessageError, Error: "view parameter focus: too long"})

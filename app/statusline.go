@@ -8,8 +8,8 @@ import (
 )
 
 // SourcesSummary words the server status for the status bar: how many
-// sources, which are not healthy and why, and dropped spans. It returns
-// "" before the first status.
+// sources, which are not healthy or stale and why, and dropped spans. It
+// returns "" before the first status.
 func SourcesSummary(st *graph.Status) string {
 	if st == nil {
 		return ""
@@ -25,10 +25,19 @@ func SourcesSummary(st *graph.Status) string {
 		parts = append(parts, strconv.Itoa(n)+" sources")
 	}
 	for _, s := range st.Sources {
-		if s.State == graph.SourceOK || s.State == "" {
+		ok := s.State == graph.SourceOK || s.State == ""
+		if ok && !s.Stale {
 			continue
 		}
-		p := s.Name + " " + string(s.State)
+		var p string
+		switch {
+		case ok:
+			p = s.Name + " stale"
+		case s.Stale:
+			p = s.Name + " " + string(s.State) + ", stale"
+		default:
+			p = s.Name + " " + string(s.State)
+		}
 		if s.LastError != "" {
 			p += " (" + s.LastError + ")"
 		}

@@ -20,6 +20,11 @@ func TestStatus_SourcesSummary_wording(t *testing.T) {
 			{Name: "otlp", State: graph.SourceOK},
 			{Name: "tempo", State: graph.SourceDegraded},
 		}}, "3 sources · jaeger down (connection refused) · tempo degraded · 12 spans dropped"},
+		{"stale", &graph.Status{Sources: []graph.SourceStatus{
+			{Name: "jaeger", State: graph.SourceDown, LastError: "connection refused", Stale: true},
+			{Name: "otlp", State: graph.SourceOK, Stale: true},
+			{Name: "zipkin", State: graph.SourceOK},
+		}}, "3 sources · jaeger down, stale (connection refused) · otlp stale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
