@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -157,6 +158,9 @@ func (x *exporter) parse(c echo.Context, f exportFormat) (exportRequest, error) 
 		Engine:   layout.Engine(v.Layout),
 		Layouter: x.s.layouter,
 	}}
+	if v.From.IsZero() { // a live View: fade what only stale sources saw
+		req.opt.Stale = x.s.staleSources()
+	}
 	for _, p := range []string{paramScale, paramWidth} {
 		if vs := q[p]; len(vs) > 0 && f.ext != "png" {
 			return exportRequest{}, badParam(p, vs[0], "applies to .png only")
@@ -223,7 +227,7 @@ func (x *exporter) render(ctx context.Context, req exportRequest, snap graph.Sna
 
 // etag is the entity tag of what render returns for req and snap,
 // computed without rendering: a hash of the binary, the format, the
-// rendering options and the snapshot less its version number (a number
+// rendering options (the stale sources included) and the snapshot less its version number (a number
 // that changes when nothing else does, for Views nobody streams). The
 // drawings do not show the version, so their tags are strong; the JSON
 // carries it, so its tag is weak: equal tags mean the same graph, not the
@@ -232,6 +236,12 @@ func (x *exporter) etag(req exportRequest, snap graph.Snapshot) (string, error) 
 	snap.Version = 0
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%d\n%g\n", x.build, req.format.ext, req.view.Encode(), req.opt.Width, req.opt.Scale)
+	stale := make([]string, 0, len(req.opt.Stale))
+	for name := range req.opt.Stale {
+		stale = append(stale, name)
+	}
+	sort.Strings(stale)
+	fmt.Fprintf(h, "%q\n", stale)
 	if err := json.NewEncoder(h).Encode(snap); err != nil {
 		return "", err
 	}

@@ -548,3 +548,28 @@ func TestIsExportPath(t *testing.T) {
 		}
 	}
 }
+
+// TestExporter_etag_staleSources: the same map under another set of stale
+// sources is drawn differently, so its ETag differs; the same set gives the
+// same tag.
+func TestExporter_etag_staleSources(t *testing.T) {
+	x := (&Server{}).newExporter()
+	snap := graph.Snapshot{Nodes: []graph.Node{{ID: "a", Sources: []string{"zk"}}}}
+	req := exportRequest{format: exportFormats["svg"]}
+	tag := func(stale map[string]bool) string {
+		t.Helper()
+		req.opt.Stale = stale
+		s, err := x.etag(req, snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	none, zk, both := tag(nil), tag(map[string]bool{"zk": true}), tag(map[string]bool{"zk": true, "jaeger": true})
+	if none == zk || zk == both || none == both {
+		t.Errorf("tags %s, %s, %s: want three different", none, zk, both)
+	}
+	if again := tag(map[string]bool{"jaeger": true, "zk": true}); again != both {
+		t.Errorf("the same stale set gives %s, then %s", both, again)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/spanmap/spanmap/graph"
+	"github.com/spanmap/spanmap/graph/render"
+	"github.com/spanmap/spanmap/internal/svgtest"
 	"github.com/spanmap/spanmap/internal/zipkintest"
 	"github.com/spanmap/spanmap/server/source/rawpb"
 )
@@ -218,6 +221,30 @@ func TestServer_sourceFailures(t *testing.T) {
 	if st := sourcesOf(t, base)["zk"]; st.Stale {
 		t.Fatalf("zk is stale while answering: %+v", st)
 	}
+	// svgExport returns the live SVG export, its ETag, and whether the
+	// edge zk saw is drawn stale.
+	svgExport := func(query string) (etag string, stale bool) {
+		t.Helper()
+		resp, err := http.Get(base + "/api/v1/graph.svg?" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("graph.svg: %d %s", resp.StatusCode, b)
+		}
+		_, groups := svgtest.Parse(t, b)
+		g := groups[render.EdgeElementID("frontend->backend")]
+		if g == nil {
+			t.Fatalf("graph.svg lacks the edge:\n%s", b)
+		}
+		return resp.Header.Get("ETag"), strings.Contains(g.Attr("class"), "stale")
+	}
+	freshTag, stale := svgExport("window=5m")
+	if stale {
+		t.Fatal("the export fades the edge of a fresh source")
+	}
 
 	// Down mid-run: connection refused (or reset while the port closes).
 	zb.down()
@@ -236,10 +263,25 @@ func TestServer_sourceFailures(t *testing.T) {
 	if _, metrics := get(t, base+"/metrics"); metricValue(t, metrics, `spanmap_source_stale{kind="zipkin",source="zk"}`) != 1 {
 		t.Fatalf("metrics of a stale source:\n%s", grepLines(metrics, `source="zk"`))
 	}
+	// The live export fades the edge under a new ETag; a past range keeps
+	// its figures unmarked.
+	if tag, stale := svgExport("window=5m"); !stale || tag == freshTag {
+		t.Fatalf("export while zk is stale: edge stale %v, ETag %s (fresh: %s)", stale, tag, freshTag)
+	}
+	now := time.Now().UTC()
+	if _, stale := svgExport("from=" + now.Add(-5*time.Minute).Format(time.RFC3339) + "&to=" + now.Format(time.RFC3339)); stale {
+		t.Fatal("a past range's export fades the edge")
+	}
+	if _, mmd := get(t, base+"/api/v1/graph.mmd?window=5m"); !strings.Contains(mmd, "classDef stale") {
+		t.Fatalf("Mermaid export while zk is stale:\n%s", mmd)
+	}
 	zb.up(addr)
 	waitState(graph.SourceOK, "")
 	if st := sourcesOf(t, base)["zk"]; st.Stale {
 		t.Fatalf("zk is still stale after answering again: %+v", st)
+	}
+	if _, stale := svgExport("window=5m"); stale {
+		t.Fatal("the export still fades the edge after zk answers again")
 	}
 	if _, metrics := get(t, base+"/metrics"); metricValue(t, metrics, `spanmap_source_stale{kind="zipkin",source="zk"}`) != 0 {
 		t.Fatalf("metrics of a fresh source:\n%s", grepLines(metrics, `source="zk"`))

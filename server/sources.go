@@ -75,6 +75,22 @@ func (r *registry) list(now time.Time) ([]graph.SourceStatus, bool) {
 	return out, fresh
 }
 
+// staleSources returns the names of the sources that are stale now, nil
+// when none is.
+func (s *Server) staleSources() map[string]bool {
+	srcs, _ := s.sources.list(s.now())
+	var out map[string]bool
+	for _, st := range srcs {
+		if st.Stale {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[st.Name] = true
+		}
+	}
+	return out
+}
+
 // DefaultStaleAfter is how long without data from a source makes its data
 // stale, and without data from any source the map (longer for a source
 // polled less often, see addPulled).

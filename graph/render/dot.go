@@ -136,7 +136,7 @@ func (d *dotWriter) groupBox(members []int) string {
 }
 
 func (d *dotWriter) node(n *graph.Node, indent string) {
-	st := d.pal.For(n.Health)
+	st, stale := d.style(n.Health, n.Sources)
 	style := []string{"filled"}
 	if n.Kind == graph.NodeService || n.Kind == "" {
 		style = append(style, "rounded")
@@ -155,7 +155,7 @@ func (d *dotWriter) node(n *graph.Node, indent string) {
 		"style=" + quote(strings.Join(style, ",")),
 		"color=" + quote(st.Stroke), "fillcolor=" + quote(st.Fill), "fontcolor=" + quote(st.Text),
 		"penwidth=" + num(st.StrokeWidth),
-		"class=" + quote("health-"+className(n.Health)+" kind-"+kindClass(string(n.Kind), "service")),
+		"class=" + quote("health-"+className(n.Health)+" kind-"+kindClass(string(n.Kind), "service")+stale),
 	}
 	if !d.drawing {
 		attrs = append(attrs, "tooltip="+quote(nodeTooltip(*n)))
@@ -166,6 +166,17 @@ func (d *dotWriter) node(n *graph.Node, indent string) {
 			"width="+num(n.Width/72), "height="+num(n.Height/72), "fixedsize=true")
 	}
 	fmt.Fprintf(&d.b, "%s%s [%s];\n", indent, quote(n.ID), strings.Join(attrs, ", "))
+}
+
+// style is the drawing style of an element of health h seen by srcs, its
+// colours faded when it is stale, and the class suffix that says so.
+func (d *dotWriter) style(h graph.Health, srcs []string) (Style, string) {
+	st := d.pal.For(h)
+	if !d.opt.staleBy(srcs) {
+		return st, ""
+	}
+	st.Stroke, st.Fill, st.Text = fade(st.Stroke), fade(st.Fill), fade(st.Text)
+	return st, " stale"
 }
 
 // kindClass is a CSS-safe class suffix for a node or edge kind.
@@ -186,13 +197,13 @@ func nodeFigures(s graph.Stats) string {
 }
 
 func (d *dotWriter) edge(e *graph.Edge) {
-	st := d.pal.For(e.Health)
+	st, stale := d.style(e.Health, e.Sources)
 	attrs := []string{
 		"id=" + quote(EdgeElementID(e.ID)),
 		"label=" + quote(d.edgeLabel(e)),
 		"color=" + quote(st.Stroke), "fontcolor=" + quote(st.Text),
 		"penwidth=" + num(EdgeWidth(e.Rate, st)),
-		"class=" + quote("health-"+className(e.Health)+" kind-"+kindClass(string(e.Kind), "rpc")),
+		"class=" + quote("health-"+className(e.Health)+" kind-"+kindClass(string(e.Kind), "rpc")+stale),
 	}
 	if st.Graphviz != "" && st.Graphviz != "solid" {
 		attrs = append(attrs, "style="+st.Graphviz)

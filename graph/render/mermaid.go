@@ -30,7 +30,6 @@ func Mermaid(w io.Writer, s graph.Snapshot, opt Options) error {
 	if err := check(&s); err != nil {
 		return err
 	}
-	pal := opt.palette()
 	ids := mermaidIDs(&s)
 	bw := bufio.NewWriter(w)
 	if c := opt.caption(&s); c != "" {
@@ -69,7 +68,7 @@ func Mermaid(w io.Writer, s graph.Snapshot, opt Options) error {
 		}
 		fmt.Fprintf(bw, "  %s %s|\"%s\"| %s\n", ids[index[e.From]], arrow, mermaidText(StatsLabel(e.Stats)), ids[index[e.To]])
 	}
-	writeMermaidStyles(bw, &s, ids, pal)
+	writeMermaidStyles(bw, &s, ids, opt)
 	return bw.Flush()
 }
 
@@ -99,16 +98,25 @@ func mermaidShape(k graph.NodeKind) (open, closing string) {
 	return "(", ")"
 }
 
-func writeMermaidStyles(w *bufio.Writer, s *graph.Snapshot, ids []string, pal Palette) {
+func writeMermaidStyles(w *bufio.Writer, s *graph.Snapshot, ids []string, opt Options) {
+	pal := opt.palette()
 	byHealth := map[graph.Health][]string{}
+	var stale []string
 	for i := range s.Nodes {
 		h := s.Nodes[i].Health
 		byHealth[h] = append(byHealth[h], ids[i])
+		if opt.staleBy(s.Nodes[i].Sources) {
+			stale = append(stale, ids[i])
+		}
 	}
-	links := map[graph.Health][]string{}
+	type linkKey struct {
+		h     graph.Health
+		stale bool
+	}
+	links := map[linkKey][]string{}
 	for i := range s.Edges {
-		h := s.Edges[i].Health
-		links[h] = append(links[h], strconv.Itoa(i))
+		k := linkKey{s.Edges[i].Health, opt.staleBy(s.Edges[i].Sources)}
+		links[k] = append(links[k], strconv.Itoa(i))
 	}
 	for _, h := range states() {
 		st := pal.For(h)
@@ -117,12 +125,22 @@ func writeMermaidStyles(w *bufio.Writer, s *graph.Snapshot, ids []string, pal Pa
 			fmt.Fprintf(w, "  class %s %s\n", strings.Join(byHealth[h], ","), className(h))
 		}
 	}
+	if len(stale) > 0 {
+		fmt.Fprintf(w, "  classDef stale opacity:0.4\n")
+		fmt.Fprintf(w, "  class %s stale\n", strings.Join(stale, ","))
+	}
 	for _, h := range states() {
-		if len(links[h]) == 0 {
-			continue
+		for _, faded := range []bool{false, true} {
+			ls := links[linkKey{h, faded}]
+			if len(ls) == 0 {
+				continue
+			}
+			st := pal.For(h)
+			if faded {
+				st.Stroke = fade(st.Stroke)
+			}
+			fmt.Fprintf(w, "  linkStyle %s %s\n", strings.Join(ls, ","), mermaidCSS(st, EdgeWidth(1, st), false))
 		}
-		st := pal.For(h)
-		fmt.Fprintf(w, "  linkStyle %s %s\n", strings.Join(links[h], ","), mermaidCSS(st, EdgeWidth(1, st), false))
 	}
 }
 

@@ -21,9 +21,9 @@ var (
 	mmdNodeLine = regexp.MustCompile(`^\s*(` + mmdID + `)(\(|\[\(|\[/|\{\{|\(\(|\[\[)(` + mmdString + `)(\)|\)\]|/\]|\}\}|\)\)|\]\])$`)
 	mmdEdgeLine = regexp.MustCompile(`^\s*(` + mmdID + `) (-->|-\.->)\|(` + mmdString + `)\| (` + mmdID + `)$`)
 	mmdSubgraph = regexp.MustCompile(`^\s*subgraph (` + mmdID + `)\[(` + mmdString + `)\]$`)
-	mmdClassDef = regexp.MustCompile(`^\s*classDef (ok|degraded|failing|unknown) [a-z-]+:[^,\s]+( [^,\s]+)*(,[a-z-]+:[^,\s]+( [^,\s]+)*)*$`)
-	mmdClass    = regexp.MustCompile(`^\s*class (` + mmdID + `(?:,` + mmdID + `)*) (ok|degraded|failing|unknown)$`)
-	mmdLink     = regexp.MustCompile(`^\s*linkStyle ([0-9]+(?:,[0-9]+)*) stroke:#[0-9A-Fa-f]{6},stroke-width:[0-9.]+px(,stroke-dasharray:[0-9]+ [0-9]+)?$`)
+	mmdClassDef = regexp.MustCompile(`^\s*classDef (ok|degraded|failing|unknown|stale) [a-z-]+:[^,\s]+( [^,\s]+)*(,[a-z-]+:[^,\s]+( [^,\s]+)*)*$`)
+	mmdClass    = regexp.MustCompile(`^\s*class (` + mmdID + `(?:,` + mmdID + `)*) (ok|degraded|failing|unknown|stale)$`)
+	mmdLink     = regexp.MustCompile(`^\s*linkStyle ([0-9]+(?:,[0-9]+)*) stroke:#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?,stroke-width:[0-9.]+px(,stroke-dasharray:[0-9]+ [0-9]+)?$`)
 	mmdReserved = map[string]bool{"end": true, "graph": true, "subgraph": true, "flowchart": true, "style": true,
 		"class": true, "classDef": true, "click": true, "linkStyle": true, "default": true, "direction": true}
 )

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spanmap/spanmap/graph"
@@ -33,6 +35,64 @@ type Options struct {
 	Scale float64
 	// Palette replaces DefaultPalette when set.
 	Palette *Palette
+	// Stale names the sources whose data is stale: the nodes and edges
+	// that only they saw are drawn faded (class "stale", colours at 40%
+	// opacity) and the caption says so. Nil marks nothing.
+	Stale map[string]bool
+}
+
+// staleBy reports whether an element seen by srcs is stale: it was seen
+// by at least one source and every one of them is stale.
+func (o Options) staleBy(srcs []string) bool {
+	if len(o.Stale) == 0 || len(srcs) == 0 {
+		return false
+	}
+	for _, name := range srcs {
+		if !o.Stale[name] {
+			return false
+		}
+	}
+	return true
+}
+
+// staleNote is the caption line explaining faded elements, "" when s has
+// none.
+func (o Options) staleNote(s *graph.Snapshot) string {
+	if len(o.Stale) == 0 {
+		return ""
+	}
+	seen := map[string]bool{}
+	mark := func(srcs []string) {
+		if o.staleBy(srcs) {
+			for _, name := range srcs {
+				seen[name] = true
+			}
+		}
+	}
+	for i := range s.Nodes {
+		mark(s.Nodes[i].Sources)
+	}
+	for i := range s.Edges {
+		mark(s.Edges[i].Sources)
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(seen))
+	for name := range seen {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return "faded: old figures, from stale sources only (" + strings.Join(names, ", ") + ")"
+}
+
+// fade returns colour c ("#rrggbb") at the opacity of stale elements;
+// other forms are returned as they are.
+func fade(c string) string {
+	if len(c) == 7 && c[0] == '#' {
+		return c + "66"
+	}
+	return c
 }
 
 func (o Options) palette() Palette {
@@ -51,12 +111,11 @@ func (o Options) engine() layout.Engine {
 
 // caption is the title and time range, one per line, or "".
 func (o Options) caption(s *graph.Snapshot) string {
-	tr := TimeRange(s.From, s.To, o.Location)
-	switch {
-	case o.Title == "":
-		return tr
-	case tr == "":
-		return o.Title
+	var lines []string
+	for _, l := range []string{o.Title, TimeRange(s.From, s.To, o.Location), o.staleNote(s)} {
+		if l != "" {
+			lines = append(lines, l)
+		}
 	}
-	return o.Title + "\n" + tr
+	return strings.Join(lines, "\n")
 }
