@@ -195,6 +195,14 @@ func classes(names ...string) string {
 	return strings.Join(out, " ")
 }
 
+// classIf returns name when on, else "" (which classes leaves out).
+func classIf(on bool, name string) string {
+	if on {
+		return name
+	}
+	return ""
+}
+
 // state returns the selection classes of id: "selected" for the
 // selection, "near" for it and its neighbourhood. The map container's
 // classHasSelection dims every element without "near".
@@ -379,7 +387,7 @@ func (d *drawing) edgeLayers() (edges, labels []keyed) {
 			// (spanmap.css), so that a health change rewrites one
 			// attribute.
 			v = elem("g",
-				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near, minorClass(in.minor), staleClass(in.stale))),
+				attr("class", classes("edge", "edge-"+string(e.Kind), st.Class, in.hl, sel, near, classIf(in.minor, classMinor), classIf(in.stale, classStale))),
 				attr("data-edge-id", e.ID),
 			).with(
 				elem("title").withText(edgeTitle(*e, *from, *to)),
@@ -432,13 +440,6 @@ func minorRate(edges []graph.Edge) float64 {
 		busiest = max(busiest, edges[i].Rate)
 	}
 	return busiest * MinorEdgeShare
-}
-
-func minorClass(minor bool) string {
-	if minor {
-		return classMinor
-	}
-	return ""
 }
 
 // edgeFigure is the figure EdgeLabel formats for mode.
@@ -622,7 +623,7 @@ func (d *drawing) node(n *graph.Node, x *nodeEntry, stale bool) velem {
 	sel, near := d.state(n.ID)
 	attrs := make([]vattr, 0, 4)
 	attrs = append(attrs,
-		attr("class", classes("node", p.kind, st.Class, p.virtual, d.highlights.Nodes[n.ID], sel, near, staleClass(stale))),
+		attr("class", classes("node", p.kind, st.Class, p.virtual, d.highlights.Nodes[n.ID], sel, near, classIf(stale, classStale))),
 		attr("data-node-id", n.ID))
 	if collapsible {
 		attrs = append(attrs, attr("data-group-id", n.ID))

@@ -53,17 +53,7 @@ func StaleSources(st *graph.Status, live bool) StaleSet {
 
 // Marks reports whether an element seen by srcs is stale: it was seen by
 // at least one source and every one of them is stale.
-func (s StaleSet) Marks(srcs []string) bool {
-	if len(s.Why) == 0 || len(srcs) == 0 {
-		return false
-	}
-	for _, name := range srcs {
-		if _, ok := s.Why[name]; !ok {
-			return false
-		}
-	}
-	return true
-}
+func (s StaleSet) Marks(srcs []string) bool { return graph.OnlyStaleSaw(srcs, s.Why) }
 
 // Reason words why an element seen by srcs shows old figures, "" when it
 // does not.
@@ -80,10 +70,3 @@ func (s StaleSet) Reason(srcs []string) string {
 
 // classStale marks a stale node or edge (spanmap.css).
 const classStale = "stale"
-
-func staleClass(stale bool) string {
-	if stale {
-		return classStale
-	}
-	return ""
-}

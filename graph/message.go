@@ -202,6 +202,21 @@ type SourceStatus struct {
 	Stale bool `json:"stale,omitempty"`
 }
 
+// OnlyStaleSaw reports whether a node or edge seen by sources (its
+// Sources) shows old figures: it was seen by at least one source and every
+// one of them is a key of stale, the stale sources by name.
+func OnlyStaleSaw[V any](sources []string, stale map[string]V) bool {
+	if len(stale) == 0 || len(sources) == 0 {
+		return false
+	}
+	for _, name := range sources {
+		if _, ok := stale[name]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // Status is the server's account of its data, sent to subscribers now and
 // then so the map can say how far to trust it.
 type Status struct {

@@ -120,3 +120,22 @@ func TestMessage_streamRoundTrip(t *testing.T) {
 		t.Fatal("replica differs from the stream's last snapshot")
 	}
 }
+
+func TestOnlyStaleSaw(t *testing.T) {
+	stale := map[string]bool{"jaeger": true, "zipkin": true}
+	for _, tc := range []struct {
+		sources []string
+		stale   map[string]bool
+		want    bool
+	}{
+		{[]string{"jaeger"}, stale, true},
+		{[]string{"jaeger", "zipkin"}, stale, true},
+		{[]string{"jaeger", "otlp"}, stale, false}, // otlp still delivers
+		{nil, stale, false},                        // no source recorded: nothing to judge by
+		{[]string{"jaeger"}, nil, false},
+	} {
+		if got := OnlyStaleSaw(tc.sources, tc.stale); got != tc.want {
+			t.Errorf("OnlyStaleSaw(%v, %v) = %v, want %v", tc.sources, tc.stale, got, tc.want)
+		}
+	}
+}

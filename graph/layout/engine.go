@@ -65,6 +65,9 @@ func (e Engine) program() string {
 // usesPositions reports whether the engine takes initial positions.
 func (e Engine) usesPositions() bool { return e == Neato || e == FDP }
 
+// isDot reports whether e is one of dot's directions.
+func (e Engine) isDot() bool { return e == DotLR || e == DotTB }
+
 // Options tune one Layout call.
 type Options struct {
 	// Engine picks the algorithm; empty means DefaultEngine.

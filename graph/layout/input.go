@@ -73,10 +73,7 @@ func buildInput(s *graph.Snapshot, opt Options) (*input, error) {
 			writeNode(&b, s, in, k, seeds)
 		}
 	}
-	for k, i := range in.edges {
-		e := &s.Edges[i]
-		fmt.Fprintf(&b, "n%d -> n%d [id=e%d];\n", name[e.From], name[e.To], k)
-	}
+	writeEdges(&b, s, in, name)
 	b.WriteString("}\n")
 	in.dot = b.Bytes()
 	return in, nil
@@ -106,7 +103,7 @@ func writeGraphAttrs(b *bytes.Buffer, eng Engine, nodes int) {
 	case FDP:
 		fmt.Fprintf(b, ", overlap=voronoi, K=3, sep=\"+10\", start=%d, inputscale=72", seed)
 	}
-	if (eng == DotLR || eng == DotTB) && nodes > largeDot {
+	if eng.isDot() && nodes > largeDot {
 		b.WriteString(", mclimit=0.1, nslimit=2, nslimit1=2, searchsize=10")
 	}
 	b.WriteString("];\n")
@@ -124,6 +121,15 @@ func writeNode(b *bytes.Buffer, s *graph.Snapshot, in *input, k int, seeds map[i
 		fmt.Fprintf(b, ", pos=\"%s,%s%s\"", num(p.x), num(p.y), pin)
 	}
 	b.WriteString("];\n")
+}
+
+// writeEdges writes the edges of in, graphviz edge k with id "ek", between
+// the nodes numbered by name.
+func writeEdges(b *bytes.Buffer, s *graph.Snapshot, in *input, name map[string]int) {
+	for k, i := range in.edges {
+		e := &s.Edges[i]
+		fmt.Fprintf(b, "n%d -> n%d [id=e%d];\n", name[e.From], name[e.To], k)
+	}
 }
 
 type seedPos struct {

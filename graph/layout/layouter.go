@@ -156,7 +156,7 @@ func (l *Layouter) Layout(ctx context.Context, s *graph.Snapshot, opt Options) e
 		(&result{}).apply(s)
 		return nil
 	}
-	key := cacheKey{topology: TopologyKey(s), engine: eng, pin: opt.Pin && (eng.usesPositions() || eng.isDot())}
+	key := cacheKey{topology: TopologyKey(s), engine: eng, pin: opt.Pin}
 	l.mu.Lock()
 	res, ok := l.cache.get(key)
 	if ok {

@@ -197,6 +197,20 @@ func (res *result) align(prev map[string]graph.Point) {
 	if dx == 0 && dy == 0 {
 		return
 	}
+	res.translate(dx, dy)
+	res.width += dx
+	res.height += dy
+}
+
+func clampShift(d, size float64) float64 {
+	if d < 0 || d > maxMargin*size {
+		return 0
+	}
+	return d
+}
+
+// translate moves every node and edge path of res by (dx, dy).
+func (res *result) translate(dx, dy float64) {
 	for id, p := range res.nodes {
 		p.pos.X += dx
 		p.pos.Y += dy
@@ -208,13 +222,4 @@ func (res *result) align(prev map[string]graph.Point) {
 			path[i].Y += dy
 		}
 	}
-	res.width += dx
-	res.height += dy
-}
-
-func clampShift(d, size float64) float64 {
-	if d < 0 || d > maxMargin*size {
-		return 0
-	}
-	return d
 }

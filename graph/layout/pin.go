@@ -69,17 +69,15 @@ func (l *Layouter) pinDot(ctx context.Context, s *graph.Snapshot, fresh *result,
 	var b bytes.Buffer
 	b.WriteString("digraph L {\ngraph [splines=curved, fontsize=12, fontname=\"Helvetica\"];\n")
 	b.WriteString("node [label=\"\", fixedsize=true, shape=box];\nedge [dir=none];\n")
+	pinned := make(map[int]seedPos, len(in.nodes))
 	for k, i := range in.nodes {
-		n := s.Nodes[i]
-		w, h := NodeSize(n)
-		p := pos[n.ID]
-		// Graphviz's y axis points up.
-		fmt.Fprintf(&b, "n%d [shape=%s, width=%s, height=%s, pos=\"%s,%s!\"];\n", k, Shape(n.Kind), inches(w), inches(h), num(p.X), num(-p.Y))
+		p := pos[s.Nodes[i].ID]
+		pinned[k] = seedPos{x: p.X, y: -p.Y, pin: true} // graphviz's y axis points up
 	}
-	for k, i := range in.edges {
-		e := &s.Edges[i]
-		fmt.Fprintf(&b, "n%d -> n%d [id=e%d];\n", name[e.From], name[e.To], k)
+	for k := range in.nodes {
+		writeNode(&b, s, in, k, pinned)
 	}
+	writeEdges(&b, s, in, name)
 	b.WriteString("}\n")
 	var out bytes.Buffer
 	if err := l.run(ctx, b.Bytes(), "nop2", "json0", &out); err != nil {
@@ -144,20 +142,16 @@ func (res *result) moveTo(pos map[string]graph.Point) graph.Point {
 	shift := graph.Point{X: -math.Min(minX, 0), Y: -math.Min(minY, 0)}
 	dx += shift.X
 	dy += shift.Y
+	res.translate(dx, dy)
 	var w, h float64
-	for id, p := range res.nodes {
-		p.pos.X += dx
-		p.pos.Y += dy
-		res.nodes[id] = p
+	for _, p := range res.nodes {
 		w = math.Max(w, p.pos.X+p.width/2)
 		h = math.Max(h, p.pos.Y+p.height/2)
 	}
 	for _, path := range res.edges {
-		for i := range path {
-			path[i].X += dx
-			path[i].Y += dy
-			w = math.Max(w, path[i].X)
-			h = math.Max(h, path[i].Y)
+		for _, q := range path {
+			w = math.Max(w, q.X)
+			h = math.Max(h, q.Y)
 		}
 	}
 	res.width, res.height = w, h
@@ -170,12 +164,15 @@ func (res *result) moveTo(pos map[string]graph.Point) graph.Point {
 func pinnedPositions(s *graph.Snapshot, fresh *result, prev map[string]graph.Point, eng Engine) map[string]graph.Point {
 	pos := make(map[string]graph.Point, len(s.Nodes))
 	var newIDs []string
-	var all []graph.Point // how far known nodes are from their dot positions
+	delta := map[string]graph.Point{} // how far each known node is from its dot position
+	var all []graph.Point
 	for _, n := range s.Nodes {
 		if p, ok := prev[n.ID]; ok {
 			pos[n.ID] = p
 			f := fresh.nodes[n.ID].pos
-			all = append(all, graph.Point{X: p.X - f.X, Y: p.Y - f.Y})
+			d := graph.Point{X: p.X - f.X, Y: p.Y - f.Y}
+			delta[n.ID] = d
+			all = append(all, d)
 		} else {
 			newIDs = append(newIDs, n.ID)
 		}
@@ -191,9 +188,8 @@ func pinnedPositions(s *graph.Snapshot, fresh *result, prev map[string]graph.Poi
 			if _, known := prev[id]; known {
 				continue
 			}
-			if p, ok := prev[nb]; ok {
-				f := fresh.nodes[nb].pos
-				near[id] = append(near[id], graph.Point{X: p.X - f.X, Y: p.Y - f.Y})
+			if d, ok := delta[nb]; ok {
+				near[id] = append(near[id], d)
 			}
 		}
 	}
@@ -273,6 +269,7 @@ func medianPoint(ps []graph.Point) graph.Point {
 	return graph.Point{X: medianOf(xs), Y: medianOf(ys)}
 }
 
+// medianOf returns the median of v, which it sorts.
 func medianOf(v []float64) float64 {
 	sort.Float64s(v)
 	n := len(v)
@@ -281,6 +278,3 @@ func medianOf(v []float64) float64 {
 	}
 	return (v[n/2-1] + v[n/2]) / 2
 }
-
-// isDot reports whether e is one of dot's directions.
-func (e Engine) isDot() bool { return e == DotLR || e == DotTB }

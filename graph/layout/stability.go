@@ -2,7 +2,6 @@ package layout
 
 import (
 	"math"
-	"sort"
 
 	"github.com/spanmap/spanmap/graph"
 )
@@ -39,11 +38,6 @@ func Displacement(prev, next map[string]graph.Point, width float64) (median, max
 	if len(d) == 0 {
 		return 0, 0
 	}
-	sort.Float64s(d)
-	if n := len(d); n%2 == 1 {
-		median = d[n/2]
-	} else {
-		median = (d[n/2-1] + d[n/2]) / 2
-	}
+	median = medianOf(d) // sorts d
 	return median, d[len(d)-1]
 }

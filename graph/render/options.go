@@ -35,25 +35,16 @@ type Options struct {
 	Scale float64
 	// Palette replaces DefaultPalette when set.
 	Palette *Palette
-	// Stale names the sources whose data is stale: the nodes and edges
-	// that only they saw are drawn faded (class "stale", colours at 40%
-	// opacity) and the caption says so. Nil marks nothing.
+	// Stale has the sources whose data is stale as its keys: the nodes
+	// and edges that only they saw (graph.OnlyStaleSaw) are drawn faded
+	// (class "stale", colours at 40% opacity) and the caption says so. Nil
+	// marks nothing.
 	Stale map[string]bool
 }
 
 // staleBy reports whether an element seen by srcs is stale: it was seen
 // by at least one source and every one of them is stale.
-func (o Options) staleBy(srcs []string) bool {
-	if len(o.Stale) == 0 || len(srcs) == 0 {
-		return false
-	}
-	for _, name := range srcs {
-		if !o.Stale[name] {
-			return false
-		}
-	}
-	return true
-}
+func (o Options) staleBy(srcs []string) bool { return graph.OnlyStaleSaw(srcs, o.Stale) }
 
 // staleNote is the caption line explaining faded elements, "" when s has
 // none.
