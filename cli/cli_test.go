@@ -9,10 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spanmap/spanmap/graph/decode"
-	"github.com/spanmap/spanmap/graph/derive"
 )
 
 // otlpInput is a frontend root calling checkout (namespace shop), checkout
@@ -270,35 +268,5 @@ func TestMain_derive_maxPendingEvictsOldest(t *testing.T) {
 func TestEnvName(t *testing.T) {
 	if got := envName("otlp-http-addr"); got != "SPANMAP_OTLP_HTTP_ADDR" {
 		t.Fatalf("envName = %q", got)
-	}
-}
-
-func TestCallRange_bounds(t *testing.T) {
-	obs := func(ns ...int64) []derive.Observation {
-		var out []derive.Observation
-		for _, n := range ns {
-			out = append(out, derive.Observation{From: derive.Endpoint{ID: "a"}, To: derive.Endpoint{ID: "b"}, Time: n})
-		}
-		return out
-	}
-	const s = int64(time.Second)
-	for _, c := range []struct {
-		times    []int64
-		from, to int64
-	}{
-		{nil, 0, 0},
-		{[]int64{0}, 0, 10 * s},
-		{[]int64{10 * s}, 10 * s, 20 * s},
-		{[]int64{25 * s, 3 * s, 19*s + 999}, 0, 30 * s},
-		{[]int64{-1}, -10 * s, 0},
-		{[]int64{-10 * s, 5 * s}, -10 * s, 10 * s},
-	} {
-		var r callRange
-		r.add(obs(c.times...))
-		r.add([]derive.Observation{{Time: 1 << 62}}) // no endpoints: not a call the map shows
-		from, to := r.bounds(10 * time.Second)
-		if from.UnixNano() != c.from || to.UnixNano() != c.to {
-			t.Errorf("%v: range %d..%d, want %d..%d", c.times, from.UnixNano(), to.UnixNano(), c.from, c.to)
-		}
 	}
 }

@@ -114,7 +114,6 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 	// the live map's 10 s steps, and rates are per second over it.
 	acfg.BucketWidth = fileBucketWidth
 	a := agg.New(acfg)
-	var calls callRange
 	// A file is one batch: the clock stands still, so nothing expires by TTL
 	// mid-file; Flush settles everything at the end.
 	frozen := time.Unix(0, 0)
@@ -135,7 +134,6 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 		// the store's string table, which otherwise keeps every distinct
 		// operation name of the file (high-cardinality span names).
 		obs = d.Expire(obs)
-		calls.add(obs)
 		a.Add(source, obs)
 		return nil
 	})
@@ -153,9 +151,8 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 		}
 	}
 	obs = d.Flush(obs[:0])
-	calls.add(obs)
 	a.Add(source, obs)
-	from, to := calls.bounds(rangeStep)
+	from, to := a.CallRange(rangeStep)
 	snap := a.Snapshot(from, to, agg.Options{})
 	return snap, d.Stats(), nil
 }
@@ -167,48 +164,6 @@ const (
 	// map's buckets do.
 	rangeStep = 10 * time.Second
 )
-
-// callRange is the range of call times seen, in Unix nanoseconds.
-type callRange struct {
-	lo, hi int64
-	any    bool
-}
-
-func (c *callRange) add(obs []derive.Observation) {
-	for i := range obs {
-		o := &obs[i]
-		if o.From.ID == "" || o.To.ID == "" {
-			continue // the aggregator skips these
-		}
-		if !c.any || o.Time < c.lo {
-			c.lo = o.Time
-		}
-		if !c.any || o.Time > c.hi {
-			c.hi = o.Time
-		}
-		c.any = true
-	}
-}
-
-// bounds returns the range rounded out to whole steps: the start of the
-// step of the first call to the end of the step of the last. With no calls
-// it is an empty range at the epoch.
-func (c *callRange) bounds(step time.Duration) (from, to time.Time) {
-	if !c.any {
-		return time.Unix(0, 0), time.Unix(0, 0)
-	}
-	w := int64(step)
-	return time.Unix(0, floorDiv(c.lo, w)*w), time.Unix(0, (floorDiv(c.hi, w)+1)*w)
-}
-
-// floorDiv divides rounding towards minus infinity.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
 
 // prefixReader passes reads through and keeps up to max of the first bytes.
 type prefixReader struct {

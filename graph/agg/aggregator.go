@@ -31,6 +31,10 @@ type Aggregator struct {
 	// clock is the latest call time seen (Unix ns); clockSet reports one was.
 	clock    int64
 	clockSet bool
+	// firstCall and lastCall are the earliest and latest call times given
+	// to Add (Unix ns); anyCall reports one was.
+	firstCall, lastCall int64
+	anyCall             bool
 	// pendingDrops hold drops reported before any call, by service.
 	pendingDrops map[string]int64
 	skipped      int64
@@ -104,6 +108,11 @@ func (a *Aggregator) Add(source string, obs []derive.Observation) {
 		s.bucket(floorDiv(o.Time, a.width), a.width, k).observe(a.m, o, src, k)
 		if !a.clockSet || o.Time > a.clock {
 			a.clock, a.clockSet = o.Time, true
+		}
+		if !a.anyCall {
+			a.firstCall, a.lastCall, a.anyCall = o.Time, o.Time, true
+		} else {
+			a.firstCall, a.lastCall = min(a.firstCall, o.Time), max(a.lastCall, o.Time)
 		}
 		if o.Evicted {
 			// Settled early because the pairing store was full: its
@@ -285,6 +294,20 @@ func (a *Aggregator) Bounds() (from, to time.Time) {
 		return time.Time{}, time.Time{}
 	}
 	return time.Unix(0, lo*a.width), time.Unix(0, (hi+1)*a.width)
+}
+
+// CallRange returns the range of the call times given to Add, rounded out
+// to whole steps: from the start of the step of the first call to the end
+// of the step of the last. With no calls it is an empty range at the
+// epoch.
+func (a *Aggregator) CallRange(step time.Duration) (from, to time.Time) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if !a.anyCall {
+		return time.Unix(0, 0), time.Unix(0, 0)
+	}
+	w := int64(step)
+	return time.Unix(0, floorDiv(a.firstCall, w)*w), time.Unix(0, (floorDiv(a.lastCall, w)+1)*w)
 }
 
 // Services returns the IDs of the nodes seen as instrumented services,

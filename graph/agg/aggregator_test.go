@@ -257,3 +257,37 @@ func TestNew_panicsOnInvalidConfig(t *testing.T) {
 // TestAggregator_Snapshot_quantileAccuracy compares snapshot latencies with
 // exact quantiles of random calls spread over many buckets and operations:
 // within 2% (DDSketch at 1% guarantees 1%).
+
+// TestAggregator_CallRange: the range of the calls added, rounded out to
+// whole steps; observations without both endpoints are not calls.
+func TestAggregator_CallRange(t *testing.T) {
+	obs := func(ns ...int64) []derive.Observation {
+		var out []derive.Observation
+		for _, n := range ns {
+			out = append(out, derive.Observation{From: derive.Endpoint{ID: "a"}, To: derive.Endpoint{ID: "b"}, Time: n})
+		}
+		return out
+	}
+	const s = int64(time.Second)
+	for _, c := range []struct {
+		times    []int64
+		from, to int64
+	}{
+		{nil, 0, 0},
+		{[]int64{0}, 0, 10 * s},
+		{[]int64{10 * s}, 10 * s, 20 * s},
+		{[]int64{25 * s, 3 * s, 19*s + 999}, 0, 30 * s},
+		{[]int64{-1}, -10 * s, 0},
+		{[]int64{-10 * s, 5 * s}, -10 * s, 10 * s},
+	} {
+		cfg := DefaultConfig()
+		cfg.Retention = 0
+		a := New(cfg)
+		a.Add("file", obs(c.times...))
+		a.Add("file", []derive.Observation{{Time: 1 << 62}}) // no endpoints: not a call the map shows
+		from, to := a.CallRange(10 * time.Second)
+		if from.UnixNano() != c.from || to.UnixNano() != c.to {
+			t.Errorf("%v: range %d..%d, want %d..%d", c.times, from.UnixNano(), to.UnixNano(), c.from, c.to)
+		}
+	}
+}
