@@ -130,10 +130,6 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 		}
 		decoded += len(batch)
 		obs = d.Add(batch, obs[:0])
-		// Nothing expires on the standing clock, but Expire also compacts
-		// the store's string table, which otherwise keeps every distinct
-		// operation name of the file (high-cardinality span names).
-		obs = d.Expire(obs)
 		a.Add(source, obs)
 		return nil
 	})

@@ -147,6 +147,7 @@ func (d *Deriver) Add(spans []span.Span, dst []Observation) []Observation {
 			dst = d.add(&spans[j], expire, dst)
 		}
 	}
+	d.maybeCompact()
 	return dst
 }
 
@@ -470,7 +471,9 @@ func (d *Deriver) dropLinks(slot uint32) {
 }
 
 // maybeCompact rebuilds the interner when it has grown far beyond what the
-// live records use (high-cardinality operation names over a long run).
+// live records use (high-cardinality operation names over a long run, or
+// a whole file read on a standing clock, where nothing expires). Add,
+// Expire and Flush call it.
 func (d *Deriver) maybeCompact() {
 	if d.in.len() < 1<<16 || d.in.len() < 4*d.ring.len()+1024 {
 		return

@@ -474,6 +474,27 @@ func TestDeriver_Flush_resetsInterner(t *testing.T) {
 	}
 }
 
+// TestDeriver_Add_compactsInterner: on a standing clock (a file read as one
+// batch) nothing expires, yet a full store settles its oldest spans; Add
+// compacts the interner, so distinct operation names do not pile up.
+func TestDeriver_Add_compactsInterner(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxItems = 1000
+	frozen := time.Unix(0, 0)
+	d := New(cfg, func() time.Time { return frozen })
+	for b := range 70 {
+		var spans []span.Span
+		for i := uint64(1); i <= 1000; i++ {
+			n := uint64(b)*1000 + i
+			spans = append(spans, mk(1, 0, kClient, "api", inTrace(n+10), name(fmt.Sprintf("GET /item/%d", n)), peerService("x")))
+		}
+		d.Add(spans, nil)
+	}
+	if d.in.len() >= 1<<16 {
+		t.Fatalf("interner holds %d strings for %d pending spans", d.in.len(), d.ring.len())
+	}
+}
+
 func TestDeriver_Expire_compactsInternerKeepingLiveNames(t *testing.T) {
 	clk := newClock()
 	d := New(DefaultConfig(), clk.now)
