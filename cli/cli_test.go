@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -141,6 +142,11 @@ func TestMain_derive_outputFile(t *testing.T) {
 func TestMain_badInput(t *testing.T) {
 	malformed := writeTemp(t, "bad.json", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz","spanId":"1111111111111111"}]}]}]}`)
 	mismatched := writeTemp(t, "otlp.json", otlpInput)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(otlpInput))
+	zw.Close()
+	mismatchedGzip := writeTemp(t, "otlp.json.gz", gz.String())
 	junk := writeTemp(t, "junk.txt", "hello world")
 	for _, tc := range []struct {
 		name string
@@ -158,6 +164,8 @@ func TestMain_badInput(t *testing.T) {
 		{"stray argument", []string{"derive", "--input", "-", "extra"}, `unexpected argument "extra"`},
 		{"malformed", []string{"derive", "--input", malformed}, "spanmap derive: otlp-json: span 0 at byte 54: traceId: want 32 hex digits, got 3"},
 		{"format mismatch", []string{"derive", "--input", mismatched, "--format", "jaeger-json"},
+			"spanmap derive: jaeger-json: at byte 0: no spans found: the input looks like otlp-json (try --format otlp-json or auto)"},
+		{"format mismatch, gzip", []string{"derive", "--input", mismatchedGzip, "--format", "jaeger-json"},
 			"spanmap derive: jaeger-json: at byte 0: no spans found: the input looks like otlp-json (try --format otlp-json or auto)"},
 		{"format mismatch zipkin", []string{"derive", "--input", mismatched, "--format", "zipkin"}, "spanmap derive: zipkin: span 0 at byte 0: "},
 		{"not spans", []string{"derive", "--input", junk}, "spanmap derive: auto: at byte 0: unknown format"},

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,7 +143,7 @@ func deriveStream(ctx context.Context, r io.Reader, f decode.Format, cfg derive.
 		return graph.Snapshot{}, derive.Stats{}, fmt.Errorf("read spans: %w", err)
 	}
 	if decoded == 0 && f != decode.Auto {
-		if got, derr := decode.Detect(head.buf); derr == nil && got != f {
+		if got, derr := decode.Detect(head.plain()); derr == nil && got != f {
 			return graph.Snapshot{}, derive.Stats{}, &UsageError{Err: &decode.Error{Format: f, Offset: 0, Index: -1,
 				Err: fmt.Errorf("no spans found: the input looks like %s (try --format %s or auto)", got, got)}}
 		}
@@ -166,6 +168,20 @@ type prefixReader struct {
 	r   io.Reader
 	buf []byte
 	max int
+}
+
+// plain returns the first bytes, decompressed when they are the start of
+// gzip input (which Stream decompresses): as much as they hold.
+func (p *prefixReader) plain() []byte {
+	if len(p.buf) < 2 || p.buf[0] != 0x1f || p.buf[1] != 0x8b {
+		return p.buf
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(p.buf))
+	if err != nil {
+		return p.buf
+	}
+	out, _ := io.ReadAll(io.LimitReader(zr, int64(p.max))) // a cut-off stream gives what it holds
+	return out
 }
 
 func (p *prefixReader) Read(b []byte) (int, error) {
