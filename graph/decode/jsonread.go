@@ -369,10 +369,9 @@ func canonicalEscape(msg string) string {
 	if err != nil || !strings.HasPrefix(seq, `\u`) {
 		return msg
 	}
-	isHex := func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 	// The first escape: \u and four hex digits.
 	n := 2
-	for n < 6 && n < len(seq) && isHex(seq[n]) {
+	for n < 6 && n < len(seq) && unhex(seq[n]) != 0xff {
 		n++
 	}
 	switch {
@@ -390,9 +389,9 @@ func canonicalEscape(msg string) string {
 			case 2:
 				return c == 'd' || c == 'D'
 			case 3:
-				return 'c' <= c && c <= 'f' || 'C' <= c && c <= 'F'
+				return unhex(c) >= 0xc && unhex(c) != 0xff
 			}
-			return isHex(c)
+			return unhex(c) != 0xff
 		}
 		i := 0
 		for i < 6 && 6+i < len(seq) && low(i, seq[6+i]) {
