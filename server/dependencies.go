@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -44,8 +43,6 @@ type depsSource struct {
 	downAfter int
 	now       func() time.Time
 	log       *slog.Logger
-	// malformed counts the backend's undecodable responses.
-	malformed func() int64
 
 	mu     sync.Mutex
 	next   time.Time
@@ -113,9 +110,6 @@ func (d *depsSource) status() poll.Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := d.st
-	if d.malformed != nil {
-		st.Malformed = d.malformed()
-	}
 	if !st.LastSuccess.IsZero() {
 		st.Lag = d.now().Sub(d.next)
 	}
@@ -129,13 +123,9 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 	if err != nil {
 		return component{}, err
 	}
-	var (
-		read      dependencyReader
-		malformed func() int64
-	)
+	var read dependencyReader
 	switch b := backend.(type) {
 	case *jaeger.Puller:
-		malformed = b.Malformed
 		read = func(ctx context.Context, w poll.Window) ([]link, error) {
 			deps, err := b.Dependencies(ctx, w)
 			out := make([]link, len(deps))
@@ -145,7 +135,6 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 			return out, err
 		}
 	case *zipkin.Puller:
-		malformed = b.Malformed
 		read = func(ctx context.Context, w poll.Window) ([]link, error) {
 			deps, err := b.Dependencies(ctx, w)
 			out := make([]link, len(deps))
@@ -161,12 +150,9 @@ func (s *Server) dependencyComponent(sc SourceConfig) (component, error) {
 	d := &depsSource{
 		name: sc.Name, read: read, sink: s.pipeline.Aggregator(), interval: pc.Interval,
 		min: pc.MinBackoff, max: pc.MaxBackoff, downAfter: pc.DownAfter, now: s.now,
-		log: s.log.With("source", sc.Name), malformed: malformed,
-		st: poll.Status{Name: sc.Name, Kind: sc.Kind, State: poll.StateStarting},
+		log: s.log.With("source", sc.Name),
+		st:  poll.Status{Name: sc.Name, Kind: sc.Kind, State: poll.StateStarting},
 	}
-	if c, ok := backend.(io.Closer); ok {
-		s.closers = append(s.closers, c.Close)
-	}
-	s.sources.addPulled(sc.Name, func() graph.SourceStatus { return pollStatus(d.status(), sc.UIURL) }, pc.Interval)
+	s.addPulledSource(sc, backend, sc.UIURL, d.status)
 	return component{"source " + sc.Name, func(ctx context.Context) error { return poll.Loop(ctx, d.poll, d.delay) }}, nil
 }

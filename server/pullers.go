@@ -232,20 +232,26 @@ func (s *Server) pullerComponents() ([]component, error) {
 		if ui == "" && (sc.Kind == "jaeger" || sc.Kind == "zipkin") && !strings.HasPrefix(sc.Conn.URL, "grpc") {
 			ui = sc.Conn.URL
 		}
-		pc := sc.pollConfig()
-		s.sources.addPulled(sc.Name, func() graph.SourceStatus {
-			st := pollStatus(p.Status(), ui)
-			if m, ok := backend.(interface{ Malformed() int64 }); ok {
-				st.Malformed = m.Malformed()
-			}
-			return st
-		}, pc.Interval)
-		if c, ok := backend.(io.Closer); ok {
-			s.closers = append(s.closers, c.Close)
-		}
+		s.addPulledSource(sc, backend, ui, p.Status)
 		cs = append(cs, component{"source " + sc.Name, p.Run})
 	}
 	return cs, nil
+}
+
+// addPulledSource registers a pulled source: its status, with the count
+// of its backend's undecodable answers, fresh for two poll intervals; and
+// its backend's Close.
+func (s *Server) addPulledSource(sc SourceConfig, backend poll.Backend, ui string, status func() poll.Status) {
+	s.sources.addPulled(sc.Name, func() graph.SourceStatus {
+		st := pollStatus(status(), ui)
+		if m, ok := backend.(interface{ Malformed() int64 }); ok {
+			st.Malformed = m.Malformed()
+		}
+		return st
+	}, sc.pollConfig().Interval)
+	if c, ok := backend.(io.Closer); ok {
+		s.closers = append(s.closers, c.Close)
+	}
 }
 
 // pollStatus converts a poller's status for the API and the stream.
